@@ -1,0 +1,64 @@
+# Baoshan resettlement-sites open dataset. `make help` lists the targets.
+# Each stage is a file target, so `make dataset` reruns only what changed.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RAW    := raw/baoshan_civil_affairs_reply_cppcc_proposal_0132_2021-07-29.txt
+BUILD  := build
+OUT    := output
+
+# Modules every stage imports; a change to one reruns every stage after ingest.
+COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.toml
+
+.DEFAULT_GOAL := help
+.PHONY: help dataset test lint bench clean manifest venv
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## create .venv from the lock file
+
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	@touch $@
+
+dataset: $(OUT)/baoshan_resettlement.duckdb ## build, validate and publish everything into output/
+
+$(BUILD)/ingest.json: $(RAW) raw/manifest.yaml pipeline/ingest.py $(COMMON) | $(VENV)/.installed
+	$(PY) -m pipeline.ingest
+
+$(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/extract.py pipeline/numbers.py pipeline/metadata.py \
+		pipeline/catalog/figures.yaml $(COMMON)
+	$(PY) -m pipeline.extract
+
+$(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/tables.py pipeline/arrow.py pipeline/metadata.py \
+		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(COMMON)
+	$(PY) -m pipeline.tables
+	@touch $@
+
+$(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/validate.py pipeline/checks.py \
+		pipeline/catalog/checks.yaml $(wildcard schemas/*.py) $(COMMON)
+	$(PY) -m pipeline.validate
+
+$(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py pipeline/describe.py $(COMMON)
+	$(PY) -m pipeline.publish
+
+test: $(VENV)/.installed ## run the test suite (builds the dataset first)
+	$(MAKE) --no-print-directory dataset
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed ## ruff
+	$(VENV)/bin/ruff check pipeline schemas tests
+
+bench: $(VENV)/.installed ## time the build and the tokenizer (prints figures)
+	$(PY) -m tests.bench
+
+manifest: $(VENV)/.installed ## record the raw file's hash after a deliberate change
+	$(PY) -m pipeline manifest
+
+clean: ## remove everything generated except .venv
+	rm -rf $(BUILD) dist .pytest_cache .hypothesis
+	rm -rf $(OUT) .$(OUT)-* .$(OUT).link-*
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

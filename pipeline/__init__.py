@@ -1,0 +1,1 @@
+"""Baoshan resettlement-sites open dataset: raw text -> figures with provenance -> tables."""

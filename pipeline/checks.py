@@ -1,0 +1,215 @@
+"""Cross-figure checks: small, single-purpose objects, declared in catalog/checks.yaml.
+
+Each check computes what one figure should be from others and compares it with what the
+text reports. A check the source fails is accepted only as a pinned `source_discrepancy`:
+the pin is a fingerprint of the exact quotes involved, so any edit to them fails the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+from pipeline import metadata
+from pipeline.errors import ValidationFailed
+
+
+@dataclass
+class Outcome:
+    check_id: str
+    check_type: str
+    description: str
+    fact_ids: list[str]
+    expected: float | None
+    observed: float | None
+    tolerance: float
+    passed: bool
+    formula: str
+    status: str = "pass"
+    note: str | None = None
+    extra_lines: list[str] = field(default_factory=list)
+
+
+def fingerprint(facts: dict[str, dict], fact_ids: list[str]) -> str:
+    """Short hash of the values of the figures a discrepancy is pinned to.
+
+    It hashes normalized values, not quotes or offsets, so the same figures written in
+    full-width digits or moved by a line ending keep the pin, and any changed figure breaks it.
+    """
+    material = "\n".join(f"{fid}\t{facts[fid]['value']!r}\t{facts[fid]['value_max']!r}" for fid in fact_ids)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+
+
+def half_unit(decimals: int) -> float:
+    return 0.5 * 10 ** -decimals
+
+
+class Check:
+    """Base: subclasses read their figure ids from the declaration and implement `evaluate`."""
+
+    roles: tuple[str, ...] = ()
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.check_id = spec["check_id"]
+        self.description = " ".join(spec["description"].split())
+
+    def fact_ids(self) -> list[str]:
+        ids: list[str] = []
+        for role in self.roles:
+            value = self.spec[role]
+            ids += value if isinstance(value, list) else [value]
+        return ids
+
+    def outcome(self, expected, observed, tolerance, formula) -> Outcome:
+        passed = abs(expected - observed) <= tolerance + 1e-9
+        return Outcome(self.check_id, self.spec["type"], self.description, self.fact_ids(),
+                       expected, observed, tolerance, passed, formula)
+
+
+class RateCheck(Check):
+    roles = ("numerator", "denominator", "rate")
+
+    def evaluate(self, facts):
+        numerator, denominator, rate = (facts[self.spec[r]] for r in self.roles)
+        expected = numerator["value"] / denominator["value"] * 100
+        return self.outcome(round(expected, 4), rate["value"], half_unit(rate["decimals"]),
+                            f"{self.spec['numerator']} / {self.spec['denominator']} x 100")
+
+
+class SumCheck(Check):
+    roles = ("parts", "total")
+
+    def evaluate(self, facts):
+        expected = sum(facts[p]["value"] for p in self.spec["parts"])
+        return self.outcome(expected, facts[self.spec["total"]]["value"], 0.0, " + ".join(self.spec["parts"]))
+
+
+class AtMostCheck(Check):
+    roles = ("part", "whole")
+
+    def evaluate(self, facts):
+        part, whole = facts[self.spec["part"]]["value"], facts[self.spec["whole"]]["value"]
+        result = self.outcome(whole, part, 0.0, f"{self.spec['part']} <= {self.spec['whole']}")
+        result.passed = part <= whole
+        return result
+
+
+class EqualCheck(Check):
+    roles = ("a", "b")
+
+    def evaluate(self, facts):
+        return self.outcome(facts[self.spec["b"]]["value"], facts[self.spec["a"]]["value"], 0.0,
+                            f"{self.spec['a']} == {self.spec['b']}")
+
+
+class MinProductCheck(Check):
+    roles = ("value", "factors")
+
+    def evaluate(self, facts):
+        minimum = math.prod(facts[f]["value"] for f in self.spec["factors"])
+        result = self.outcome(minimum, facts[self.spec["value"]]["value"], 0.0,
+                              " x ".join(self.spec["factors"]) + " (a minimum)")
+        result.passed = result.observed >= minimum
+        return result
+
+
+class ImpliedTotalCheck(Check):
+    """count / share implies a total; every whole total that reproduces the share is accepted."""
+
+    roles = ("count", "share", "compare")
+
+    def evaluate(self, facts):
+        count, share, compare = (facts[self.spec[r]] for r in self.roles)
+        tolerance = half_unit(share["decimals"])
+        low = count["value"] / ((share["value"] + tolerance) / 100)
+        high = count["value"] / ((share["value"] - tolerance) / 100)
+        candidates = [n for n in range(math.ceil(low), math.floor(high) + 1)
+                      if abs(count["value"] / n * 100 - share["value"]) <= tolerance]
+        implied = count["value"] / (share["value"] / 100)
+        result = self.outcome(round(implied, 4), compare["value"], round(implied - low, 4),
+                              f"{self.spec['count']} / ({self.spec['share']} / 100)")
+        result.passed = compare["value"] in candidates
+        result.extra_lines.append(f"whole totals that reproduce the share: {candidates or 'none'}")
+        return result
+
+
+class ListCountCheck(Check):
+    """A list the text enumerates has as many items as the count the text states."""
+
+    roles = ("count_fact",)
+
+    def __init__(self, spec: dict, items: list[dict]):
+        super().__init__(spec)
+        self.items = [i for i in items if i["list_id"] == spec["list_id"]]
+
+    def evaluate(self, facts):
+        result = self.outcome(facts[self.spec["count_fact"]]["value"], float(len(self.items)), 0.0,
+                              f"items of list {self.spec['list_id']}")
+        names = "、".join(i["name_zh"] for i in self.items) or "(none found)"
+        result.extra_lines.append(f"items found: {names}")
+        return result
+
+
+TYPES = {"rate": RateCheck, "sum": SumCheck, "at_most": AtMostCheck, "equal": EqualCheck,
+         "min_product": MinProductCheck, "implied_total": ImpliedTotalCheck}
+
+
+def declared_checks(items: list[dict]) -> list[Check]:
+    checks: list[Check] = [TYPES[spec["type"]](spec) for spec in metadata.checks()]
+    for entry in metadata.figures()["lists"]:
+        if entry.get("count_fact"):
+            spec = {"check_id": f"list_count.{entry['list_id']}", "type": "list_count",
+                    "description": f"The list of {entry['title_en'].lower()} has as many items as the text says.",
+                    "count_fact": entry["count_fact"], "list_id": entry["list_id"]}
+            checks.append(ListCountCheck(spec, items))
+    return checks
+
+
+def describe_failure(outcome: Outcome, facts: dict[str, dict], reason: str) -> str:
+    lines = [f"check {outcome.check_id} failed: {outcome.description}",
+             f"  {reason}",
+             f"  expected {outcome.expected:g} (from {outcome.formula}), observed {outcome.observed:g}, "
+             f"tolerance {outcome.tolerance:g}"]
+    lines += [f"  {line}" for line in outcome.extra_lines]
+    for fid in outcome.fact_ids:
+        fact = facts[fid]
+        lines.append(f"  {fid} = {fact['value']:g}  quote {fact['quote']!r} at "
+                     f"[{fact['char_start']}:{fact['char_end']}] in {fact['section']}")
+    return "\n".join(lines)
+
+
+def run_checks(facts_list: list[dict], items: list[dict]) -> list[Outcome]:
+    """Evaluate every check; raise ValidationFailed naming each one that fails unpinned."""
+    facts = {f["fact_id"]: f for f in facts_list}
+    outcomes, failures = [], []
+    for check in declared_checks(items):
+        missing = [fid for fid in check.fact_ids() if fid not in facts]
+        if missing:
+            failures.append(f"check {check.check_id} cannot run: figures {missing} were not extracted")
+            continue
+        outcome = check.evaluate(facts)
+        pin = check.spec.get("known_discrepancy")
+        if pin:
+            actual = fingerprint(facts, outcome.fact_ids)
+            if outcome.passed or actual != pin["fingerprint"]:
+                state = "now passes" if outcome.passed else "still fails"
+                failures.append(describe_failure(
+                    outcome, facts,
+                    f"a known source discrepancy is pinned to these exact figures (fingerprint "
+                    f"{pin['fingerprint']}), but they changed (fingerprint now {actual}) and the check "
+                    f"{state}. Review the figures, then update or remove the pin in pipeline/catalog/checks.yaml."))
+                continue
+            outcome.status = "source_discrepancy"
+            outcome.note = " ".join(pin["note"].split())
+        elif not outcome.passed:
+            failures.append(describe_failure(outcome, facts, "the figures in the text do not agree."))
+            continue
+        else:
+            outcome.note = f"{outcome.formula}; " + "; ".join(outcome.extra_lines) if outcome.extra_lines \
+                else outcome.formula
+        outcomes.append(outcome)
+    if failures:
+        raise ValidationFailed("\n\n".join(failures))
+    return outcomes

@@ -1,0 +1,238 @@
+"""Stage 2, extract: text -> every numeric mention -> the catalog's figures, with provenance.
+
+The generic tokenizer (pipeline.numbers) finds the mentions; the catalog (catalog/figures.yaml)
+says which mention is which figure by anchor patterns, never by value. The stage fails when
+an anchor matches no mention or several, and when a quantity mention is left unaccounted for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from bisect import bisect_right
+from pathlib import Path
+
+from pipeline import config, metadata
+from pipeline.errors import ValidationFailed, report
+from pipeline.numbers import Mention, decimals, iso_date, iter_mentions
+
+# Full-width and ASCII punctuation are matched alike; the mapping is one-to-one, so offsets hold.
+_PUNCTUATION = str.maketrans("，（）：；！？", ",():;!?")
+_START, _REST = "\ue000", "\ue001"
+_MENTION = f"{_START}{_REST}*"
+_TOKEN = re.compile(r"\{\}|\{\*\}|\{items\}")
+
+
+class Skeleton:
+    """The text with each mention masked, so anchor patterns can name mentions by position.
+
+    Each mention's span becomes one start marker followed by continuation markers: the
+    skeleton keeps the text's length, so a match offset is a text offset.
+    """
+
+    def __init__(self, text: str, mentions: list[Mention], sections: list[dict]):
+        chars = list(text.translate(_PUNCTUATION))
+        for m in mentions:
+            chars[m.char_start:m.char_end] = _START + _REST * (m.char_end - m.char_start - 1)
+        self.text = "".join(chars)
+        self.by_start = {m.char_start: i for i, m in enumerate(mentions)}
+        self.sections = {s["section_id"]: (s["char_start"], s["char_end"]) for s in sections}
+
+    def find(self, pattern: str, section: str) -> list[re.Match[str]]:
+        if section not in self.sections:
+            return []
+        start, end = self.sections[section]
+        return list(compile_pattern(pattern).finditer(self.text, start, end))
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    parts, position = [], 0
+    for token in _TOKEN.finditer(pattern):
+        parts.append(re.escape(pattern[position:token.start()].translate(_PUNCTUATION)))
+        parts.append({"{}": f"({_MENTION})", "{*}": _MENTION, "{items}": "(.+?)"}[token.group()])
+        position = token.end()
+    parts.append(re.escape(pattern[position:].translate(_PUNCTUATION)))
+    return re.compile("".join(parts))
+
+
+def section_of(position: int, sections: list[dict]) -> str:
+    starts = [s["char_start"] for s in sections]
+    index = bisect_right(starts, position) - 1
+    return sections[max(index, 0)]["section_id"]
+
+
+class Resolver:
+    """Finds the one mention an anchor pattern points at, collecting every failure."""
+
+    def __init__(self, text: str, mentions: list[Mention], sections: list[dict]):
+        self.text = text
+        self.mentions = mentions
+        self.skeleton = Skeleton(text, mentions, sections)
+        self.errors: list[str] = []
+
+    def one(self, pattern: str, section: str, who: str) -> Mention | None:
+        matches = self.skeleton.find(pattern, section)
+        if section not in self.skeleton.sections:
+            self.errors.append(f"{who}: section {section} is missing from the text, so {pattern!r} cannot match")
+            return None
+        if len(matches) != 1:
+            where = "; ".join(f"[{m.start()}:{m.end()}] {self.text[m.start():m.end()]!r}" for m in matches)
+            count = "no mention" if not matches else f"{len(matches)} places ({where})"
+            self.errors.append(f"{who}: anchor {pattern!r} in {section} matched {count}")
+            return None
+        return self.mentions[self.skeleton.by_start[matches[0].start(1)]]
+
+    def span(self, pattern: str, section: str, who: str) -> tuple[int, int] | None:
+        matches = self.skeleton.find(pattern, section)
+        if len(matches) != 1:
+            count = "nothing" if not matches else f"{len(matches)} places"
+            self.errors.append(f"{who}: list anchor {pattern!r} in {section} matched {count}")
+            return None
+        return matches[0].span(1)
+
+
+def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[int, tuple[str, str]]]:
+    """Match each catalog figure to its mention. Returns facts and {mention index: (claim, note)}."""
+    units = catalog["units"]
+    facts, claims = [], {}
+    index_of = {m.char_start: i for i, m in enumerate(resolver.mentions)}
+    for entry in catalog["facts"]:
+        who = f"{entry['fact_id']} ({entry['metric_en']})"
+        mention = resolver.one(entry["find"], entry["section"], who)
+        if mention is None:
+            continue
+        if mention.kind != "quantity":
+            resolver.errors.append(f"{who}: anchor points at {mention.text!r}, a {mention.kind}, not a quantity")
+            continue
+        if mention.unit not in units[entry["unit"]]:
+            resolver.errors.append(
+                f"{who}: {mention.text!r} at [{mention.char_start}:{mention.char_end}] is counted in "
+                f"{mention.unit!r}, which does not fit unit {entry['unit']!r} (expects {units[entry['unit']]})"
+            )
+            continue
+        index = index_of[mention.char_start]
+        if index in claims:
+            resolver.errors.append(f"{who}: {mention.text!r} is already claimed by {claims[index][0]}")
+            continue
+        claims[index] = (entry["fact_id"], None)
+        as_of = None
+        if "as_of" in entry:
+            dated = resolver.one(entry["as_of"], entry["section"], f"{who} as_of")
+            as_of = iso_date(dated.text) if dated and dated.kind in ("date", "year") else None
+            if dated and as_of is None:
+                resolver.errors.append(f"{who}: as_of anchor points at {dated.text!r}, which is not a date")
+        table = entry["table"]
+        facts.append({
+            "fact_id": entry["fact_id"],
+            "section": entry["section"],
+            "metric_zh": entry["metric_zh"],
+            "metric_en": entry["metric_en"],
+            "value": mention.value,
+            "value_max": mention.value_max,
+            "unit": entry["unit"],
+            "qualifier": entry.get("qualifier", mention.qualifier),
+            "decimals": decimals(mention.text),
+            "as_of": as_of,
+            "quote": mention.text,
+            "char_start": mention.char_start,
+            "char_end": mention.char_end,
+            "table_name": table,
+            "row": entry.get("row"),
+            "column": entry.get("column"),
+            "sign": entry.get("sign", 1),
+        })
+    for entry in catalog.get("non_figures", []):
+        mention = resolver.one(entry["find"], entry["section"], f"non-figure {entry['find']!r}")
+        if mention is not None:
+            claims[index_of[mention.char_start]] = (entry["kind"], entry["reason"])
+    return facts, claims
+
+
+def resolve_lists(resolver: Resolver, catalog: dict) -> list[dict]:
+    items = []
+    for entry in catalog.get("lists", []):
+        span = resolver.span(entry["find"], entry["section"], f"list {entry['list_id']}")
+        if span is None:
+            continue
+        separators = "|".join(map(re.escape, entry["separators"]))
+        start, end = span
+        position = 0
+        for piece in re.finditer(rf"(?:(?!{separators}).)+", resolver.text[start:end]):
+            name = piece.group().strip().strip("“”\"《》")
+            offset = start + piece.start() + piece.group().find(name)
+            position += 1
+            items.append({
+                "list_id": entry["list_id"],
+                "list_en": entry["title_en"],
+                "position": position,
+                "name_zh": name,
+                "char_start": offset,
+                "char_end": offset + len(name),
+                "count_fact_id": entry.get("count_fact"),
+            })
+    return items
+
+
+def account(mentions: list[Mention], claims: dict, sections: list[dict]) -> tuple[list[dict], list[str]]:
+    """Every mention is a figure, a classified non-figure, or an error."""
+    rows, unaccounted = [], []
+    for i, m in enumerate(mentions):
+        section = section_of(m.char_start, sections)
+        claim, note = claims.get(i, (None, None))
+        if m.kind != "quantity":
+            fact_id, accounted_as = None, m.kind
+        elif claim is None:
+            unaccounted.append(f"{m.text!r} at [{m.char_start}:{m.char_end}] in {section}")
+            continue
+        elif note is None:
+            fact_id, accounted_as = claim, "figure"
+        else:
+            fact_id, accounted_as = None, claim
+        rows.append({"mention_id": i, "section": section, **m._asdict(), "kind": m.kind,
+                     "fact_id": fact_id, "accounted_as": accounted_as, "note": note})
+    return rows, unaccounted
+
+
+def extract(document: dict) -> dict:
+    text, sections = document["text"], document["sections"]
+    catalog = metadata.figures()
+    mentions = list(iter_mentions(text))
+    resolver = Resolver(text, mentions, sections)
+    facts, claims = resolve_facts(resolver, catalog)
+    items = resolve_lists(resolver, catalog)
+    mention_rows, unaccounted = account(mentions, claims, sections)
+    problems = []
+    if resolver.errors:
+        problems.append("check anchors_resolve failed: these figures could not be found exactly once:\n  "
+                        + "\n  ".join(resolver.errors))
+    if unaccounted:
+        problems.append("check every_number_accounted failed: these quantities are neither a catalog "
+                        "figure nor a classified non-figure; add them to pipeline/catalog/figures.yaml "
+                        "as a fact or under non_figures:\n  " + "\n  ".join(unaccounted))
+    if problems:
+        raise ValidationFailed("\n".join(problems))
+    return {"facts": facts, "mentions": mention_rows, "named_items": items}
+
+
+def run(in_path: Path | None = None, out_path: Path | None = None) -> dict:
+    paths = config.build_paths(config.BUILD_DIR)
+    in_path, out_path = in_path or paths["ingest"], out_path or paths["extract"]
+    document = json.loads(in_path.read_text(encoding="utf-8"))
+    result = extract(document)
+    out_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--in", dest="in_path", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    result = run(args.in_path, args.out)
+    print(f"extract: {len(result['facts'])} figures, {len(result['mentions'])} mentions, "
+          f"{len(result['named_items'])} list items")
+
+
+if __name__ == "__main__":
+    report(main)

@@ -1,0 +1,91 @@
+"""The single declaration of tables, columns and figures, read from pipeline/catalog/*.yaml.
+
+Everything that describes the data (Pandera schemas, Parquet field metadata, DuckDB
+comments, the data dictionary, datapackage.json) is generated from what this module returns.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import yaml
+
+from pipeline import config
+from pipeline.errors import ValidationFailed
+
+FRONT_SECTIONS = ("header", "opening")
+COLUMN_KEYS = {"name", "type", "description", "label_zh", "unit", "nullable", "unique", "allowed", "ge", "le",
+               "pattern", "derived", "figure", "from_row"}
+ROW_KEYS = {"zh", "en", "in_partition", "denominator", "note"}
+FACT_KEYS = {"fact_id", "section", "metric_zh", "metric_en", "unit", "find", "table", "row", "column",
+             "qualifier", "sign", "as_of"}
+
+
+def _load(name: str) -> dict[str, Any]:
+    with open(config.CATALOG_DIR / name, encoding="utf-8") as f:
+        return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _require_keys(where: str, entry: dict, allowed: set[str]) -> None:
+    """Catch typos and YAML flow-mapping accidents (an unquoted comma makes a new key)."""
+    unknown = set(entry) - allowed
+    if unknown:
+        raise ValidationFailed(f"check catalog_keys failed: {where} has unknown keys {sorted(unknown)}; "
+                               f"allowed keys are {sorted(allowed)}. Quote values that contain commas.")
+
+
+@cache
+def figures() -> dict[str, Any]:
+    """figures.yaml: units, sections, facts, non-figures and lists."""
+    catalog = _load("figures.yaml")
+    for entry in catalog["facts"]:
+        _require_keys(f"figures.yaml fact {entry.get('fact_id')}", entry, FACT_KEYS)
+    return catalog
+
+
+@cache
+def checks() -> list[dict[str, Any]]:
+    return _load("checks.yaml")["checks"]
+
+
+@cache
+def tables() -> dict[str, dict[str, Any]]:
+    """tables.yaml with every column spec completed (wide-table label and fact_id columns added)."""
+    declaration = _load("tables.yaml")
+    vocabularies = dict(declaration["vocabularies"])
+    vocabularies["units"] = list(figures()["units"])
+    vocabularies["sections"] = list(figures()["sections"])
+    vocabularies["sections_and_front"] = [*FRONT_SECTIONS, *figures()["sections"]]
+    result = {}
+    for name, table in declaration["tables"].items():
+        for row_id, row in table.get("rows", {}).items():
+            _require_keys(f"tables.yaml {name} row {row_id}", row, ROW_KEYS)
+        columns = []
+        if "rows" in table:
+            label = table["label"]
+            columns += [
+                {"name": f"{label}_id", "type": "string", "unique": True,
+                 "description": f"Identifier of the {label}."},
+                {"name": f"{label}_zh", "type": "string", "label_zh": "名称",
+                 "description": f"The {label} in Chinese."},
+                {"name": f"{label}_en", "type": "string", "description": f"The {label} in English."},
+            ]
+        for column in table["columns"]:
+            _require_keys(f"tables.yaml {name} column {column.get('name')}", column, COLUMN_KEYS)
+            column = {"nullable": False, **column}
+            if isinstance(column.get("allowed"), str):
+                column["allowed"] = vocabularies[column["allowed"]]
+            columns.append(column)
+            if column.get("figure"):
+                columns.append({
+                    "name": f"{column['name']}_fact_id", "type": "string", "nullable": column["nullable"],
+                    "description": f"fact_id of the figure in `{column['name']}`; joins to facts.fact_id.",
+                })
+        columns = [{"nullable": False, **column} for column in columns]
+        result[name] = {**table, "name": name, "columns": columns}
+    return result
+
+
+def is_wide(table: dict[str, Any]) -> bool:
+    return "rows" in table

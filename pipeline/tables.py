@@ -1,0 +1,150 @@
+"""Stage 3, tables: figures -> tidy tables, each typed by the single declaration in tables.yaml.
+
+Every cell that carries a figure also records its fact_id. Derived columns (recomputed
+rates, implied previous values) are computed here and marked `derived` in the declaration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import config, metadata
+from pipeline.arrow import write_table
+
+
+def frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    """A DataFrame with exactly the declared columns, in declared order and dtype."""
+    columns = metadata.tables()[name]["columns"]
+    dtypes = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
+    data = {c["name"]: pd.array([row.get(c["name"]) for row in rows], dtype=dtypes[c["type"]])
+            for c in columns}
+    return pd.DataFrame(data, columns=[c["name"] for c in columns])
+
+
+def fact_rows(facts: list[dict]) -> list[dict]:
+    return [{k: v for k, v in fact.items() if k not in ("row", "column", "sign")} for fact in facts]
+
+
+def wide_rows(name: str, facts: list[dict]) -> list[dict]:
+    """Pivot the figures that name this table into its declared rows and columns."""
+    table = metadata.tables()[name]
+    by_id = {f["fact_id"]: f for f in facts}
+    label = table["label"]
+    rows = []
+    for row_id, row_spec in table["rows"].items():
+        row = {f"{label}_id": row_id, f"{label}_zh": row_spec["zh"], f"{label}_en": row_spec["en"]}
+        cells = [f for f in facts if f["table_name"] == name and f["row"] == row_id]
+        for fact in cells:
+            columns = fact["column"] if isinstance(fact["column"], list) else [fact["column"]]
+            values = [fact["value"], fact["value_max"]] if len(columns) == 2 else [fact["value"] * fact["sign"]]
+            for column, value in zip(columns, values, strict=True):
+                row[column] = value
+                row[f"{column}_fact_id"] = fact["fact_id"]
+        for column in table["columns"]:
+            source = column.get("from_row")
+            if source and source in row_spec:
+                referenced = by_id.get(row_spec[source]) if column.get("figure") else None
+                row[column["name"]] = referenced["value"] if referenced else row_spec[source]
+                if referenced:
+                    row[f"{column['name']}_fact_id"] = referenced["fact_id"]
+        if any(c["name"] == "unit" for c in table["columns"]):
+            # The row's unit is that of its first figure column: the value or the numerator.
+            first = next(c["name"] for c in table["columns"] if c.get("figure") and c["name"] in row)
+            row["unit"] = by_id[row[f"{first}_fact_id"]]["unit"]
+        rows.append(row)
+    return rows
+
+
+def _ratio_pct(numerator, denominator) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator * 100, 4)
+
+
+def derive(name: str, rows: list[dict], facts: list[dict]) -> None:
+    """Fill the declared derived columns of one table in place."""
+    if name == "facility_coverage":
+        for row in rows:
+            row["coverage_pct_computed"] = _ratio_pct(row.get("sites_covered"), row.get("denominator_sites"))
+    elif name == "egov_indicators":
+        for row in rows:
+            row["computed_rate_pct"] = _ratio_pct(row.get("numerator"), row.get("denominator"))
+    elif name == "village_cadres":
+        decimals = {f["fact_id"]: f["decimals"] for f in facts}
+        for row in rows:
+            change = row.get("change_vs_previous_term")
+            if change is not None:
+                places = max(decimals[row["value_fact_id"]], decimals[row["change_vs_previous_term_fact_id"]])
+                row["previous_term_value_implied"] = round(row["value"] - change, places)
+
+
+def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
+    facts = extracted["facts"]
+    titles = metadata.figures()["sections"]
+    header, letter = document["header"], document["letter"]
+    tables = {
+        "facts": frame("facts", fact_rows(facts)),
+        "mentions": frame("mentions", extracted["mentions"]),
+        "named_items": frame("named_items", extracted["named_items"]),
+        "sections": frame("sections", [
+            {**s, "title_en": titles.get(s["section_id"], {}).get("title_en", s["section_id"].title())}
+            for s in document["sections"]
+        ]),
+        "documents": frame("documents", [{
+            "document_id": "baoshan_mca_reply_cppcc_proposal",
+            "title_zh": letter["title"]["value"],
+            "publisher_zh": header["发布机构"]["value"],
+            "publication_date": header["发布日期"]["value"],
+            "index_number": header["索引号"]["value"],
+            "catalogue_zh": header["公开目录"]["value"],
+            "document_number": (header.get("文号") or {}).get("value"),
+            "addressee_zh": letter["addressee"]["value"],
+            "session_zh": letter["session"]["value"],
+            "proposal_number": letter["proposal_number"]["value"],
+            **metadata.figures()["document"],
+            "source_file": document["source_file"],
+            "raw_sha256": document["raw_sha256"],
+            "raw_bytes": document["raw_bytes"],
+            "encoding": document["encoding"],
+            "characters": len(document["text"]),
+        }]),
+    }
+    for name, table in metadata.tables().items():
+        if name in tables or name == "checks":
+            continue
+        if metadata.is_wide(table):
+            rows = wide_rows(name, facts)
+            derive(name, rows, facts)
+        else:
+            rows = fact_rows([f for f in facts if f["table_name"] == name])
+        tables[name] = frame(name, rows)
+    return tables
+
+
+def run(build_dir: Path = config.BUILD_DIR) -> dict[str, pd.DataFrame]:
+    paths = config.build_paths(build_dir)
+    document = json.loads(paths["ingest"].read_text(encoding="utf-8"))
+    extracted = json.loads(paths["extract"].read_text(encoding="utf-8"))
+    tables = build_tables(document, extracted)
+    paths["tables"].mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        write_table(df, name, paths["tables"] / f"{name}.parquet")
+    return tables
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=config.BUILD_DIR)
+    args = parser.parse_args()
+    tables = run(args.build_dir)
+    print("tables: " + ", ".join(f"{name} ({len(df)})" for name, df in tables.items()))
+
+
+if __name__ == "__main__":
+    from pipeline.errors import report
+
+    report(main)

@@ -1,0 +1,75 @@
+"""Stage 4, validate: cross-figure checks, then a Pandera schema for every table.
+
+Writes the `checks` table. Any failure is reported as one readable block per check, naming
+the figures with their quotes and offsets, and the stage exits 3 without writing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from pipeline import config, metadata
+from pipeline.arrow import read_table, write_table
+from pipeline.checks import run_checks
+from pipeline.errors import ValidationFailed, report
+from pipeline.tables import frame
+from schemas import schema
+
+
+def checks_frame(facts: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    fact_records = facts.astype(object).where(facts.notna(), None).to_dict("records")
+    item_records = items.astype(object).where(items.notna(), None).to_dict("records")
+    outcomes = run_checks(fact_records, item_records)
+    return frame("checks", [{
+        "check_id": o.check_id, "check_type": o.check_type, "description": o.description,
+        "fact_ids": ";".join(o.fact_ids), "expected": o.expected, "observed": o.observed,
+        "tolerance": o.tolerance, "status": o.status, "note": o.note,
+    } for o in outcomes])
+
+
+def schema_errors(name: str, df: pd.DataFrame) -> str | None:
+    try:
+        schema(name).validate(df, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        lines = [f"schema {name} failed ({len(cases)} problems):"]
+        for case in cases.head(20).itertuples():
+            row = "" if pd.isna(case.index) else f" row {case.index}"
+            lines.append(f"  column {case.column}{row}: check {case.check} failed on {case.failure_case!r}")
+        return "\n".join(lines)
+    return None
+
+
+def validate(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    checks = checks_frame(tables["facts"], tables["named_items"])
+    problems = [p for name, df in {**tables, "checks": checks}.items() if (p := schema_errors(name, df))]
+    if problems:
+        raise ValidationFailed("\n\n".join(problems))
+    return checks
+
+
+def run(build_dir: Path = config.BUILD_DIR) -> pd.DataFrame:
+    paths = config.build_paths(build_dir)
+    names = [name for name in metadata.tables() if name != "checks"]
+    tables = {name: read_table(paths["tables"] / f"{name}.parquet") for name in names}
+    checks = validate(tables)
+    write_table(checks, "checks", paths["checks"])
+    return checks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=config.BUILD_DIR)
+    args = parser.parse_args()
+    checks = run(args.build_dir)
+    counts = checks["status"].value_counts().to_dict()
+    print(f"validate: {len(metadata.tables())} tables pass their schemas; {len(checks)} checks: "
+          + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+
+
+if __name__ == "__main__":
+    report(main)
