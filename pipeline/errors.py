@@ -6,7 +6,8 @@ import sys
 from collections.abc import Callable
 
 EXIT_CODES = {
-    2: "input error: the raw file is missing, unreadable, too large, empty or not text, or differs from its manifest",
+    2: "input error: the raw file is missing, unreadable, too large, empty or not text,"
+       " or differs from its manifest",
     3: "validation failure: a figure was not found, a number is unaccounted for, a schema or a cross-figure check failed",
     4: "output error: the output directory cannot be written",
 }

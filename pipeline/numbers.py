@@ -138,7 +138,7 @@ def parse_chinese(text: str) -> float:
 
 
 def decimals(text: str) -> int:
-    """Decimal places as reported: 47.1% -> 1, 97.90% -> 2, 210个 -> 0."""
+    """Decimal places as printed: 12.5% -> 1, 3.40% -> 2, 7个 -> 0."""
     match = re.search(rf"[.．]([{_D}]+)", text)
     return len(match.group(1)) if match else 0
 

@@ -58,7 +58,8 @@ def write_duckdb(path: Path, parquet_dir: Path, dataset_metadata: dict[str, str]
                 con.execute(f"COMMENT ON COLUMN {name}.{column['name']} IS {sql_string(comment)}")
         con.execute("CREATE TABLE dataset_metadata (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
         con.executemany("INSERT INTO dataset_metadata VALUES (?, ?)", sorted(dataset_metadata.items()))
-        con.execute("COMMENT ON TABLE dataset_metadata IS 'Dataset version and the hash of the raw text it was built from.'")
+        comment = "Dataset version and the hash of the raw text it was built from."
+        con.execute(f"COMMENT ON TABLE dataset_metadata IS {sql_string(comment)}")
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -1,0 +1,56 @@
+"""Shared helpers: the real raw text, edited copies of it, and in-process builds."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipeline import config
+from pipeline.__main__ import main
+from pipeline.arrow import read_table
+
+RAW_TEXT = config.RAW_FILE.read_text(encoding="utf-8")
+
+
+@dataclass
+class BuildResult:
+    code: int
+    stdout: str
+    stderr: str
+    out: Path
+
+    def table(self, name: str):
+        return read_table(self.out / "parquet" / f"{name}.parquet")
+
+
+def build(raw: Path, out: Path, *extra: str) -> BuildResult:
+    """Run `python -m pipeline build` in-process (same code path as the CLI, without re-importing)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            main(["build", "--raw", str(raw), "--out", str(out), *extra])
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return BuildResult(code, stdout.getvalue(), stderr.getvalue(), out)
+
+
+def edited(tmp_path: Path, old: str, new: str, count: int = 1, name: str = "edited.txt") -> Path:
+    """A copy of the raw text with `old` replaced by `new` (which must occur)."""
+    assert RAW_TEXT.count(old) >= count, f"{old!r} not in the raw text"
+    path = tmp_path / name
+    path.write_text(RAW_TEXT.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def clean_build(tmp_path_factory) -> BuildResult:
+    """One build of the real raw text, shared by tests that compare against it."""
+    root = tmp_path_factory.mktemp("clean")
+    result = build(config.RAW_FILE, root / "output")
+    assert result.code == 0, result.stderr
+    return result

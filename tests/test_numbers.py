@@ -1,0 +1,149 @@
+"""The generic tokenizer: table-driven cases and hypothesis properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.numbers import iter_mentions, parse_chinese, scan_lines
+
+FULLWIDTH = str.maketrans("0123456789.%", "０１２３４５６７８９．％")
+
+
+def only(text: str):
+    mentions = list(iter_mentions(text))
+    assert len(mentions) == 1, mentions
+    return mentions[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value", "value_max", "unit", "qualifier"),
+    [
+        ("建设了210个安置点", "210个", 210, None, "个", "exact"),
+        ("覆盖率47.1%。", "47.1%", 47.1, None, "%", "exact"),
+        ("覆盖率４７．１％。", "４７．１％", 47.1, None, "%", "exact"),
+        ("共1,234,567元", "1,234,567元", 1234567, None, "元", "exact"),
+        ("资金500万元", "500万元", 5_000_000, None, "元", "exact"),
+        ("投资3.5亿元", "3.5亿元", 350_000_000, None, "元", "exact"),
+        ("占百分之五十", "百分之五十", 50, None, "%", "exact"),
+        ("占百分之12.5", "百分之12.5", 12.5, None, "%", "exact"),
+        ("人口3000至5000人的", "3000至5000人", 3000, 5000, "人", "range"),
+        ("1000—10000人的有", "1000—10000人", 1000, 10000, "人", "range"),
+        ("10-20人", "10-20人", 10, 20, "人", "range"),
+        ("5~8个", "5~8个", 5, 8, "个", "range"),
+        ("3到5年", "3到5年", 3, 5, "年", "range"),
+        ("3万至5万元", "3万至5万元", 30_000, 50_000, "元", "range"),
+        ("800人以上的", "800人以上", 800, None, "人", "at_least"),
+        ("1000人以下的", "1000人以下", 1000, None, "人", "below"),
+        ("每队至少3名", "至少3名", 3, None, "名", "at_least"),
+        ("共300余人", "300余人", 300, None, "人", "more_than"),
+        ("共20多个", "20多个", 20, None, "个", "more_than"),
+        ("近5年来", "近5年", 5, None, "年", "approx"),
+        ("约200户", "约200户", 200, None, "户", "approx"),
+        ("五年来", "五年", 5, None, "年", "exact"),
+        ("两个社会组织", "两个", 2, None, "个", "exact"),
+        ("4类设施", "4类", 4, None, "类", "exact"),
+        ("四类设施", "四类", 4, None, "类", "exact"),
+        ("十二个村", "十二个", 12, None, "个", "exact"),
+        ("一百零五户", "一百零五户", 105, None, "户", "exact"),
+        ("万亩规模", "万亩", 10_000, None, "亩", "exact"),
+        ("平均0.76件", "0.76件", 0.76, None, "件", "exact"),
+    ],
+)
+def test_quantities(text, span, value, value_max, unit, qualifier):
+    mention = only(text)
+    assert (mention.text, mention.kind) == (span, "quantity")
+    assert text[mention.char_start:mention.char_end] == span
+    assert mention.value == pytest.approx(value)
+    assert mention.value_max == (None if value_max is None else pytest.approx(value_max))
+    assert (mention.unit, mention.qualifier) == (unit, qualifier)
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "kind"),
+    [
+        ("发布日期 | 2021-07-29 |", "2021-07-29", "date"),
+        ("截止2021年3月,", "2021年3月", "date"),
+        ("于2021年7月29日", "2021年7月29日", "date"),
+        ("自2020年起", "2020年", "year"),
+        ("(保民政发〔2020〕2号)文件", "保民政发〔2020〕2号", "document_number"),
+        ("提案(第0132号)", "第0132号", "document_number"),
+        ("索引号 | 01525512-9-/2021-0729011 |", "01525512-9-/2021-0729011", "index_number"),
+        ("引入了长江265基金会", "265", "name"),
+        ("建成“12345”政务热线", "12345", "name"),
+        ("“十三五”以来", "十三五", "name"),
+        ("市政协四届六次会议", "四届六次", "ordinal"),
+        ("一、建立健全", "一、", "ordinal"),
+        ("第三章", "第三", "ordinal"),
+        ("主任“一肩挑”", "一肩挑", "idiom"),
+        ("实现“两不愁三保障”目标", "两不愁三保障", "idiom"),
+        ("效能“一减一增”", "一减一增", "idiom"),
+    ],
+)
+def test_non_figure_kinds(text, span, kind):
+    mention = only(text)
+    assert (mention.text, mention.kind) == (span, kind)
+    assert text[mention.char_start:mention.char_end] == span
+
+
+@pytest.mark.parametrize("text", ["进一步加强", "统一部署", "一定成效", "一些地方", "一社区一警", "一线发展"])
+def test_words_with_numerals_are_not_mentions(text):
+    assert list(iter_mentions(text)) == []
+
+
+def test_idiom_lookahead_keeps_real_quantities():
+    assert only("用时四小时").text == "四小时"
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_fullwidth_digits_parse_to_the_same_value(n):
+    half = only(f"共{n}人")
+    full = only(f"共{str(n).translate(FULLWIDTH)}人")
+    assert half.value == full.value == n
+
+
+@given(st.integers(min_value=1000, max_value=10**12))
+def test_thousands_separators_parse_to_the_same_value(n):
+    assert only(f"共{n:,}元").value == n
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=0, max_value=99))
+def test_percentages_keep_their_decimals(whole, fraction):
+    text = f"比例{whole}.{fraction:02d}%"
+    assert only(text).value == pytest.approx(whole + fraction / 100)
+    assert only(text.translate(FULLWIDTH)).value == pytest.approx(whole + fraction / 100)
+
+
+@given(st.integers(min_value=1, max_value=99_999_999))
+def test_chinese_numerals_round_trip(n):
+    assert parse_chinese(to_chinese(n)) == n
+
+
+@given(st.lists(st.sampled_from(["共12人,", "占4.5%;", "自2020年起", "五年来\n", "其中", "\n"]), max_size=30))
+def test_offsets_always_point_at_the_mention(pieces):
+    text = "".join(pieces)
+    lines = text.splitlines(keepends=True)
+    assert list(scan_lines(lines)) == list(iter_mentions(text))
+    for mention in iter_mentions(text):
+        assert text[mention.char_start:mention.char_end] == mention.text
+
+
+def to_chinese(n: int) -> str:
+    digits = "零一二三四五六七八九"
+
+    def below_10000(x: int) -> str:
+        out, zero = "", False
+        for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            d = x // value % 10
+            if d:
+                out += ("零" if zero and out else "") + digits[d] + unit
+                zero = False
+            else:
+                zero = True
+        return out
+
+    high, low = divmod(n, 10_000)
+    if not high:
+        return below_10000(low)
+    return below_10000(high) + "万" + ("零" if 0 < low < 1000 else "") + below_10000(low)

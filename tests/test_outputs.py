@@ -1,0 +1,115 @@
+"""Published files: byte-identical rebuilds, metadata, DuckDB queries from the README."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import config, metadata
+from tests.conftest import build
+
+
+def published_files(out):
+    return sorted(p.relative_to(out) for p in out.rglob("*") if p.suffix in (".parquet", ".csv"))
+
+
+def test_two_builds_give_byte_identical_parquet_and_csv(tmp_path, clean_build):
+    again = build(config.RAW_FILE, tmp_path / "again")
+    assert again.code == 0
+    files = published_files(clean_build.out)
+    assert files == published_files(again.out) and len(files) == 2 * len(metadata.tables())
+    for relative in files:
+        assert (clean_build.out / relative).read_bytes() == (again.out / relative).read_bytes(), relative
+
+
+def test_duckdb_contents_are_identical_across_builds(tmp_path, clean_build):
+    again = build(config.RAW_FILE, tmp_path / "again")
+    for name in metadata.tables():
+        rows = []
+        for out in (clean_build.out, again.out):
+            with duckdb.connect(str(out / config.DUCKDB_FILE), read_only=True) as con:
+                rows.append(con.sql(f"SELECT * FROM {name} ORDER BY ALL").fetchall())
+        assert rows[0] == rows[1], name
+
+
+def test_parquet_metadata_describes_every_column(clean_build):
+    for name, table in metadata.tables().items():
+        schema = pq.read_schema(clean_build.out / "parquet" / f"{name}.parquet")
+        meta = {k.decode(): v.decode() for k, v in schema.metadata.items()}
+        assert meta["dataset_version"] == config.version()
+        assert re.fullmatch(r"[0-9a-f]{64}", meta["raw_sha256"])
+        assert meta["description"] == table["description"]
+        for column in table["columns"]:
+            field = schema.field(column["name"])
+            assert field.metadata[b"description"].decode() == column["description"]
+
+
+def test_duckdb_has_comments_on_every_table_and_column(clean_build):
+    with duckdb.connect(str(clean_build.out / config.DUCKDB_FILE), read_only=True) as con:
+        tables = dict(con.sql("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        columns = con.sql("SELECT table_name, column_name, comment FROM duckdb_columns()").fetchall()
+        version = con.sql("SELECT value FROM dataset_metadata WHERE key = 'dataset_version'").fetchone()[0]
+    assert version == config.version()
+    assert set(metadata.tables()) <= set(tables) and all(tables.values())
+    assert all(comment for table, _, comment in columns if table in metadata.tables())
+
+
+def test_csv_is_utf8_with_header(clean_build):
+    text = (clean_build.out / "csv" / "facts.csv").read_text(encoding="utf-8")
+    header = text.splitlines()[0].split(",")
+    assert header == [c["name"] for c in metadata.tables()["facts"]["columns"]]
+    assert "79406人" in text
+
+
+def test_readme_queries_run_against_output():
+    """The README's examples, verbatim, against the published output/."""
+    readme = (config.ROOT / "README.md").read_text(encoding="utf-8")
+    facility_sql = re.search(r'duckdb -c "(SELECT facility_en.*?)"', readme).group(1)
+    rows = duckdb.sql(facility_sql.replace("'output/", f"'{config.OUTPUT_DIR}/")).fetchall()
+    assert [(r[0], r[1]) for r in rows[:3]] == [
+        ("Home-based elderly-care facilities", 99), ("Children's homes", 119),
+        ("Rural public-welfare cemeteries (columbaria)", 132)]
+    python_example = re.search(r"\.venv/bin/python -c \"(.*?)\"\n", readme).group(1).replace('\\"', '"')
+    result = subprocess.run([sys.executable, "-c", python_example], cwd=config.ROOT,
+                            capture_output=True, text=True, check=True)
+    assert "cadres.one_shoulder.share" in result.stdout
+    percent_sql = re.search(r'duckdb.sql\("(SELECT .*?)"\)', python_example).group(1)
+    assert len(duckdb.sql(percent_sql.replace("'output/", f"'{config.OUTPUT_DIR}/")).fetchall()) == 12
+    with duckdb.connect(str(config.OUTPUT_DIR / config.DUCKDB_FILE), read_only=True) as con:
+        for sql in re.findall(r"```sql\n(.*?)```", readme, flags=re.S):
+            assert con.sql(sql).fetchall(), sql
+
+
+def test_make_knows_the_dataset_is_up_to_date():
+    """`make test` built the dataset just before; a second `make dataset` must have nothing to do."""
+    result = subprocess.run(["make", "-q", "dataset"], cwd=config.ROOT)
+    assert result.returncode == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_mentions_command(tmp_path, fmt):
+    path = tmp_path / "any.txt"
+    path.write_text("全市共有12个村,覆盖率达到９５．５％。\n自2020年起,投入300万元。\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "pipeline", "mentions", str(path), "--format", fmt],
+                            cwd=config.ROOT, capture_output=True, text=True, check=True)
+    if fmt == "csv":
+        lines = result.stdout.splitlines()
+        assert lines[0] == "char_start,char_end,text,value,value_max,unit,qualifier,kind"
+        assert lines[1:] == ["4,7,12个,12.0,,个,exact,quantity", "14,19,９５．５％,95.5,,%,exact,quantity",
+                             "22,27,2020年,2020.0,,,,year", "31,36,300万元,3000000.0,,元,exact,quantity"]
+    else:
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [r["kind"] for r in rows] == ["quantity", "quantity", "year", "quantity"]
+        assert rows[3]["value"] == 3_000_000
+
+
+def test_help_documents_exit_codes():
+    result = subprocess.run([sys.executable, "-m", "pipeline", "build", "--help"], cwd=config.ROOT,
+                            capture_output=True, text=True, check=True)
+    assert "2  input error" in result.stdout and "3  validation failure" in result.stdout
