@@ -8,7 +8,8 @@ from collections.abc import Callable
 EXIT_CODES = {
     2: "input error: the raw file is missing, unreadable, too large, empty or not text,"
        " or differs from its manifest",
-    3: "validation failure: a figure was not found, a number is unaccounted for, a schema or a cross-figure check failed",
+    3: "validation failure: a figure was not found, a number is unaccounted for,"
+       " or a schema or cross-figure check failed",
     4: "output error: the output directory cannot be written",
 }
 
