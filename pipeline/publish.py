@@ -44,7 +44,10 @@ def write_csv(df: pd.DataFrame, name: str, path: Path) -> None:
 
 
 def write_duckdb(path: Path, parquet_dir: Path, dataset_metadata: dict[str, str]) -> None:
-    con = duckdb.connect(str(path))
+    # Small blocks: the default 256 KiB block per table and index would make a ~10 MB file of ~100 KB data.
+    con = duckdb.connect()
+    con.execute(f"ATTACH {sql_string(str(path))} AS dataset (BLOCK_SIZE 16384)")
+    con.execute("USE dataset")
     try:
         for name, table in metadata.tables().items():
             columns = [f"{c['name']} {DUCKDB_TYPES[c['type']]}{'' if c['nullable'] else ' NOT NULL'}"
@@ -60,7 +63,8 @@ def write_duckdb(path: Path, parquet_dir: Path, dataset_metadata: dict[str, str]
         con.executemany("INSERT INTO dataset_metadata VALUES (?, ?)", sorted(dataset_metadata.items()))
         comment = "Dataset version and the hash of the raw text it was built from."
         con.execute(f"COMMENT ON TABLE dataset_metadata IS {sql_string(comment)}")
-        con.execute("CHECKPOINT")
+        con.execute("USE memory")
+        con.execute("DETACH dataset")
     finally:
         con.close()
 

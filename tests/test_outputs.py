@@ -113,3 +113,25 @@ def test_help_documents_exit_codes():
     result = subprocess.run([sys.executable, "-m", "pipeline", "build", "--help"], cwd=config.ROOT,
                             capture_output=True, text=True, check=True)
     assert "2  input error" in result.stdout and "3  validation failure" in result.stdout
+
+
+def test_ingest_and_extract_do_not_import_pandera_or_duckdb():
+    code = ("import sys, pipeline.ingest, pipeline.extract; "
+            "print(sorted(m for m in ('pandera', 'duckdb', 'pandas', 'pyarrow') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=config.ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("edited", "reruns"),
+    [
+        ("pipeline/publish.py", ["pipeline.publish"]),
+        ("pipeline/validate.py", ["pipeline.validate", "pipeline.publish"]),
+        ("pipeline/catalog/figures.yaml", ["pipeline.extract", "pipeline.tables", "pipeline.validate",
+                                           "pipeline.publish"]),
+    ],
+)
+def test_make_reruns_only_the_edited_stage_and_later_ones(edited, reruns):
+    result = subprocess.run(["make", "-n", "-W", edited, "dataset"], cwd=config.ROOT,
+                            capture_output=True, text=True, check=True)
+    assert re.findall(r"-m (pipeline\.\w+)", result.stdout) == reruns
