@@ -119,7 +119,11 @@ def publish(tables: dict[str, pd.DataFrame], out: Path, dataset_metadata: dict[s
         raise OutputError(f"{out.parent} is not writable, so {out.name}/ cannot be published there; "
                           "fix its permissions or choose another --out.")
     remove_abandoned(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as error:
+        raise OutputError(f"cannot write in {out.parent} ({error.strerror}), so {out.name}/ cannot be published "
+                          "there; fix its permissions or choose another --out.") from None
     try:
         stage(tables, staging, dataset_metadata)
         os.chmod(staging, 0o755)

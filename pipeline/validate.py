@@ -31,7 +31,7 @@ def checks_frame(facts: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     } for o in outcomes])
 
 
-def schema_errors(name: str, df: pd.DataFrame) -> str | None:
+def schema_errors(name: str, df: pd.DataFrame, facts: pd.DataFrame) -> str | None:
     try:
         schema(name).validate(df, lazy=True)
     except pa.errors.SchemaErrors as errors:
@@ -39,14 +39,27 @@ def schema_errors(name: str, df: pd.DataFrame) -> str | None:
         lines = [f"schema {name} failed ({len(cases)} problems):"]
         for case in cases.head(20).itertuples():
             row = "" if pd.isna(case.index) else f" row {case.index}"
-            lines.append(f"  column {case.column}{row}: check {case.check} failed on {case.failure_case!r}")
+            lines.append(f"  column {case.column}{row}: check {case.check} failed on {case.failure_case!r}"
+                         + _figure_of(df, case.index, case.column, facts))
         return "\n".join(lines)
     return None
 
 
+def _figure_of(df: pd.DataFrame, index, column, facts: pd.DataFrame) -> str:
+    """Name the figure behind a failing cell, with its quote and offsets, so the message leads to the text."""
+    fact_column = next((c for c in (f"{column}_fact_id", "fact_id") if c in df.columns), None)
+    if fact_column is None or pd.isna(index) or index not in df.index or pd.isna(df.at[index, fact_column]):
+        return ""
+    fact_id = df.at[index, fact_column]
+    quoted = facts.loc[facts["fact_id"] == fact_id, ["quote", "char_start", "char_end"]]
+    where = "".join(f", quote {q!r} at [{s}:{e}]" for q, s, e in quoted.itertuples(index=False))
+    return f" (figure {fact_id}{where})"
+
+
 def validate(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     checks = checks_frame(tables["facts"], tables["named_items"])
-    problems = [p for name, df in {**tables, "checks": checks}.items() if (p := schema_errors(name, df))]
+    facts = tables["facts"]
+    problems = [p for name, df in {**tables, "checks": checks}.items() if (p := schema_errors(name, df, facts))]
     if problems:
         raise ValidationFailed("\n\n".join(problems))
     return checks

@@ -15,6 +15,27 @@ from pipeline.arrow import read_table
 
 RAW_TEXT = config.RAW_FILE.read_text(encoding="utf-8")
 
+# How each robustness case was handled, by group; printed at the end of the run.
+OUTCOMES: dict[str, list[tuple[str, str]]] = {}
+
+
+def record(group: str, case: str, outcome: str) -> None:
+    OUTCOMES.setdefault(group, []).append((case, outcome))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not OUTCOMES:
+        return
+    terminalreporter.section("robustness cases")
+    for group, cases in OUTCOMES.items():
+        tally: dict[str, int] = {}
+        for _, outcome in cases:
+            tally[outcome] = tally.get(outcome, 0) + 1
+        if group == "mutation suite":
+            tally = {k: tally.get(k, 0) for k in ("caught", "propagated", "silent")}
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in tally.items())
+        terminalreporter.write_line(f"{group}: {len(cases)} cases: {counts}")
+
 
 @dataclass
 class BuildResult:

@@ -3,10 +3,12 @@ sentences, bad input. Each must give a correct dataset or a named, readable fail
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from pipeline import config
-from tests.conftest import RAW_TEXT, build, edited
+from tests.conftest import RAW_TEXT, build, edited, record
 
 
 def assert_failed(result, code: int, *needles: str) -> None:
@@ -15,6 +17,8 @@ def assert_failed(result, code: int, *needles: str) -> None:
     for needle in needles:
         assert needle in result.stderr, result.stderr
     assert not result.out.exists()
+    case = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+    record("clear error", case, f"exit {code}, named message, nothing written")
 
 
 def test_changed_coverage_figure_fails_the_coverage_check(tmp_path):
