@@ -12,7 +12,7 @@ OUT    := output
 COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help dataset test lint bench clean manifest venv
+.PHONY: help dataset test lint bench clean manifest venv release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py 
 test: $(VENV)/.installed ## run the test suite (builds the dataset first)
 	$(MAKE) --no-print-directory dataset
 	$(PY) -m pytest
+
+release: dataset ## versioned release: dist/<name>-<version>/, its zip, and assets in dist/v<version>/
+	$(PY) -m pipeline release --dataset $(OUT) --dist dist
 
 lint: $(VENV)/.installed ## ruff
 	$(VENV)/bin/ruff check pipeline schemas tests

@@ -1,9 +1,10 @@
-"""Command line: `python -m pipeline {build,mentions,manifest}`."""
+"""Command line: `python -m pipeline {build,mentions,manifest,release,verify,download}`."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import sys
 import tempfile
@@ -64,6 +65,26 @@ def manifest(args: argparse.Namespace) -> None:
     update_manifest()
 
 
+def release(args: argparse.Namespace) -> None:
+    from pipeline import release as release_
+
+    built = release_.build(args.dataset, args.dist)
+    print(f"released {built.directory.name}: {built.zip} (sha256 "
+          f"{hashlib.sha256(built.zip.read_bytes()).hexdigest()}), assets in {built.assets}/")
+
+
+def verify(args: argparse.Namespace) -> None:
+    from pipeline import verify as verify_
+
+    print(f"verified {args.path}: {verify_.run(args.path)} files match SHA256SUMS and datapackage.json")
+
+
+def download(args: argparse.Namespace) -> None:
+    from pipeline import download as download_
+
+    print(f"downloaded and verified {download_.run(args.version, args.base_url, args.dest)}")
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
                                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -93,6 +114,33 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("manifest", help="rewrite raw/manifest.yaml's hash and size after a deliberate change")
     p.set_defaults(run=manifest)
+
+    p = commands.add_parser("release", help="build the versioned release from a built dataset (make release)",
+                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            description="Write dist/baoshan-resettlement-<version>/, its reproducible zip, and the "
+                            "assets of the release page in dist/v<version>/. Refused when CHANGELOG.md has no "
+                            "entry for the version in pyproject.toml. Timestamps come from SOURCE_DATE_EPOCH, "
+                            "else the last commit, else the document's date.")
+    p.add_argument("--dataset", type=Path, default=config.OUTPUT_DIR, help="built dataset (default: %(default)s)")
+    p.add_argument("--dist", type=Path, default=config.ROOT / "dist", help="release directory (default: %(default)s)")
+    p.set_defaults(run=release)
+
+    p = commands.add_parser("verify", help="check a release zip or directory against its checksums",
+                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            description="Check every file against SHA256SUMS and the sizes and hashes in "
+                            "datapackage.json; report every missing, extra or altered file.")
+    p.add_argument("path", type=Path)
+    p.set_defaults(run=verify)
+
+    p = commands.add_parser("download", help="fetch, verify and unpack a release", epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter,
+                            description="Fetch <base-url>/v<version>/ assets (the zip and the DuckDB file), "
+                            "check them against the release's SHA256SUMS, verify the zip and unpack it.")
+    p.add_argument("--version", required=True, help="release version, for example 1.0.0")
+    p.add_argument("--base-url", default=None, help="release page (default: $BAOSHAN_RELEASE_URL, "
+                   "else [project.urls] Releases in pyproject.toml)")
+    p.add_argument("--dest", type=Path, default=Path("."), help="where to unpack (default: the current directory)")
+    p.set_defaults(run=download)
     return main
 
 

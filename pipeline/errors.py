@@ -7,10 +7,13 @@ from collections.abc import Callable
 
 EXIT_CODES = {
     2: "input error: the raw file is missing, unreadable, too large, empty or not text,"
-       " or differs from its manifest",
+       " or differs from its manifest; or a release input (built dataset, CHANGELOG.md entry, download)"
+       " is missing",
     3: "validation failure: a figure was not found, a number is unaccounted for,"
        " or a schema or cross-figure check failed",
     4: "output error: the output directory cannot be written",
+    5: "verification failed: a release file is missing, extra or altered against SHA256SUMS"
+       " or datapackage.json",
 }
 
 
@@ -35,6 +38,11 @@ class ValidationFailed(PipelineError):
 class OutputError(PipelineError):
     exit_code = 4
     heading = "output error"
+
+
+class VerificationFailed(PipelineError):
+    exit_code = 5
+    heading = "verification failed"
 
 
 def report(main: Callable[[], object]) -> None:

@@ -1,0 +1,134 @@
+"""`make release`: a built dataset -> a versioned, verifiable, reproducible release in dist/.
+
+    dist/baoshan-resettlement-<version>/      the release directory (what the zip holds)
+    dist/baoshan-resettlement-<version>.zip   the same, byte-reproducible
+    dist/v<version>/                           the assets to attach to the release page, flat:
+        the zip, baoshan-resettlement-<version>.duckdb, every <table>.parquet and <table>.csv,
+        and SHA256SUMS over these assets
+
+The DuckDB file stays outside the zip because DuckDB does not promise byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import yaml
+
+from pipeline import archive, card, config, datapackage, metadata, project
+from pipeline.arrow import read_table
+from pipeline.errors import InputError
+
+DIST_DIR = config.ROOT / "dist"
+EXTRA_FILES = {
+    "README.md": "Dataset card: what this is, source, processing, how to query and cite, known source discrepancies.",
+    "DATA_DICTIONARY.md": "Every table, column and figure, generated from the table declaration.",
+    "CHANGELOG.md": "Changes between versions.",
+    "CITATION.cff": "How to cite this dataset (Citation File Format 1.2.0).",
+    "LICENSE": "Licence of the data (CC BY 4.0) and note on the source text.",
+    "raw/manifest.yaml": "Provenance of the source text: hash, publisher, date, index number, how it was obtained.",
+}
+
+
+@dataclass
+class Release:
+    directory: Path
+    zip: Path
+    assets: Path
+    duckdb: Path
+
+
+def assets_dir(dist: Path, version: str) -> Path:
+    """Named like the tag, so serving dist/ mirrors a release page: <base-url>/v<version>/<asset>."""
+    return dist / f"v{version}"
+
+
+def load_dataset(dataset: Path, version: str) -> dict:
+    missing = [p for p in ("parquet", "csv", config.DUCKDB_FILE, "DATA_DICTIONARY.md") if not (dataset / p).exists()]
+    if missing:
+        raise InputError(f"{dataset}/ is not a built dataset (no {', '.join(missing)}); run `make dataset` first.")
+    built = pq.read_schema(dataset / "parquet" / "facts.parquet").metadata[b"dataset_version"].decode()
+    if built != version:
+        raise InputError(f"{dataset}/ was built as version {built}, but pyproject.toml says {version}; "
+                         "rebuild it with `make dataset`.")
+    return {name: read_table(dataset / "parquet" / f"{name}.parquet") for name in metadata.tables()}
+
+
+def check_duckdb(path: Path, version: str) -> None:
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute("SELECT value FROM dataset_metadata WHERE key = 'dataset_version'").fetchone()
+    if row is None or row[0] != version:
+        raise InputError(f"{path} holds version {row and row[0]}, not {version}; rebuild it with `make dataset`.")
+
+
+def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int) -> None:
+    documents = tables["documents"].iloc[0].to_dict()
+    raw = config.RAW_DIR / documents["source_file"]
+    if not raw.is_file() or archive.sha256_bytes(raw.read_bytes()) != documents["raw_sha256"]:
+        raise InputError(f"{dataset}/ was not built from a raw file in {config.RAW_DIR}/ with the hash it records "
+                         f"({documents['raw_sha256'][:12]}…); a release ships the source it was built from.")
+    manifest = yaml.safe_load(config.MANIFEST.read_text(encoding="utf-8"))
+    released = datetime.fromtimestamp(epoch, UTC).date().isoformat()
+    for sub in ("parquet", "csv"):
+        shutil.copytree(dataset / sub, staging / sub)
+    (staging / "raw").mkdir()
+    shutil.copyfile(raw, staging / "raw" / raw.name)
+    shutil.copyfile(config.MANIFEST, staging / "raw" / "manifest.yaml")
+    shutil.copyfile(dataset / "DATA_DICTIONARY.md", staging / "DATA_DICTIONARY.md")
+    shutil.copyfile(project.CHANGELOG, staging / "CHANGELOG.md")
+    texts = {
+        "README.md": card.dataset_card(tables, documents, manifest, released, changelog),
+        "CITATION.cff": card.citation(documents, manifest, released),
+        "LICENSE": card.licence(manifest, released),
+    }
+    for name, text in texts.items():
+        (staging / name).write_text(text, encoding="utf-8")
+    files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}."}
+    created = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    package = datapackage.descriptor(staging, documents, manifest, created, files)
+    (staging / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
+                                              encoding="utf-8")
+    archive.write_sums(staging)
+    archive.normalize(staging, epoch)
+
+
+def write_assets(release: Release, dataset: Path) -> None:
+    release.assets.mkdir(parents=True)
+    shutil.copyfile(release.zip, release.assets / release.zip.name)
+    shutil.copyfile(dataset / config.DUCKDB_FILE, release.duckdb)
+    for sub in ("parquet", "csv"):
+        for path in sorted((release.directory / sub).iterdir()):
+            shutil.copyfile(path, release.assets / path.name)
+    archive.write_sums(release.assets)
+
+
+def build(dataset: Path = config.OUTPUT_DIR, dist: Path = DIST_DIR, epoch: int | None = None) -> Release:
+    version = config.version()
+    changelog = project.changelog_entry(version)
+    tables = load_dataset(dataset, version)
+    check_duckdb(dataset / config.DUCKDB_FILE, version)
+    if epoch is None:
+        epoch = project.release_epoch(tables["documents"]["publication_date"].iloc[0])
+    name = project.release_name(version)
+    dist.mkdir(parents=True, exist_ok=True)
+    assets = assets_dir(dist, version)
+    release = Release(dist / name, dist / f"{name}.zip", assets, assets / f"{name}.duckdb")
+    staging = dist / f".{name}-staging"
+    for old in (staging, release.directory, release.assets):
+        shutil.rmtree(old, ignore_errors=True)
+    staging.mkdir()
+    try:
+        stage(dataset, staging, tables, changelog, epoch)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    staging.rename(release.directory)
+    archive.write_zip(release.directory, release.zip, epoch)
+    write_assets(release, dataset)
+    return release
