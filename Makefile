@@ -12,7 +12,7 @@ OUT    := output
 COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help dataset test lint bench clean manifest venv release
+.PHONY: help dataset test lint bench clean manifest venv release site
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,21 +29,28 @@ dataset: $(OUT)/baoshan_resettlement.duckdb ## build, validate and publish every
 $(BUILD)/ingest.json: $(RAW) raw/manifest.yaml pipeline/ingest.py $(COMMON) | $(VENV)/.installed
 	$(PY) -m pipeline.ingest
 
-$(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/extract.py pipeline/numbers.py pipeline/metadata.py \
-		pipeline/catalog/figures.yaml $(COMMON)
+$(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/extract.py pipeline/entities.py pipeline/numbers.py \
+		pipeline/metadata.py pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml \
+		pipeline/catalog/glossary.yaml $(COMMON)
 	$(PY) -m pipeline.extract
 
-$(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/tables.py pipeline/arrow.py pipeline/metadata.py \
-		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(COMMON)
+$(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/tables.py pipeline/entity_tables.py pipeline/reference.py \
+		pipeline/arrow.py pipeline/metadata.py pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml \
+		pipeline/catalog/entities.yaml pipeline/catalog/glossary.yaml $(COMMON)
 	$(PY) -m pipeline.tables
 	@touch $@
 
-$(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/validate.py pipeline/checks.py \
-		pipeline/catalog/checks.yaml $(wildcard schemas/*.py) $(COMMON)
+$(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/validate.py pipeline/checks.py pipeline/crosschecks.py \
+		pipeline/reference.py pipeline/catalog/checks.yaml $(wildcard schemas/*.py) $(COMMON)
 	$(PY) -m pipeline.validate
 
 $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py pipeline/describe.py $(COMMON)
 	$(PY) -m pipeline.publish
+
+site: $(OUT)/site/index.html ## the dataset page, output/site/index.html: one self-contained file
+
+$(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb pipeline/site.py
+	$(PY) -m pipeline.site
 
 test: $(VENV)/.installed ## run the test suite (builds the dataset first)
 	$(MAKE) --no-print-directory dataset

@@ -1,0 +1,135 @@
+"""The dataset page, opened from disk in a real headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline import config, metadata, site
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Without these flags Chromium tries Google's services at start, which this closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def page_file(clean_build, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "index.html"
+    site.run(clean_build.out, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser_page(page_file):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        console, requests = [], []
+        page.on("console", lambda message: console.append(message) if message.type == "error" else None)
+        page.on("pageerror", lambda error: console.append(error))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        yield page, console, requests
+        browser.close()
+
+
+def test_page_loads_offline_without_errors(browser_page, page_file):
+    page, console, requests = browser_page
+    assert console == []
+    assert requests == [page_file.as_uri()]
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("#source-text").get_attribute("lang") == "zh-Hans"
+
+
+def test_every_fact_has_exactly_one_highlight_equal_to_its_quote(browser_page, clean_build):
+    page, _, _ = browser_page
+    marks = page.eval_on_selector_all("#source-text mark.fact", "ms => ms.map(m => [m.dataset.factId, m.textContent])")
+    facts = clean_build.table("facts")
+    assert sorted(map(tuple, marks)) == sorted(zip(facts["fact_id"], facts["quote"], strict=True))
+    titles = page.eval_on_selector_all("#source-text mark.fact", "ms => ms.map(m => m.title)")
+    assert any(t.startswith("sites.total — ") and "210" in t for t in titles)
+
+
+def test_clicking_a_table_figure_highlights_its_quote(browser_page, clean_build):
+    page, _, _ = browser_page
+    button = page.locator('table[data-table="facility_coverage"] button.fig[data-fact-id$="sites_covered"]').first
+    fact_id = button.get_attribute("data-fact-id")
+    button.click()
+    active = page.locator("#source-text mark.active")
+    assert active.count() == 1
+    quote = clean_build.table("facts").set_index("fact_id").loc[fact_id, "quote"]
+    assert active.inner_text() == quote
+    assert active.get_attribute("data-fact-id") == fact_id
+
+
+def test_clicking_a_chart_bar_highlights_its_quote(browser_page, clean_build):
+    page, _, _ = browser_page
+    bar = page.locator("#chart-coverage g[data-fact-id]").first
+    fact_id = bar.get_attribute("data-fact-id")
+    bar.click()
+    quote = clean_build.table("facts").set_index("fact_id").loc[fact_id, "quote"]
+    assert page.locator("#source-text mark.active").inner_text() == quote
+
+
+def test_coverage_chart_has_one_bar_per_facility_type_with_published_values(browser_page, clean_build):
+    page, _, _ = browser_page
+    coverage = clean_build.table("facility_coverage")
+    rated = coverage[coverage["denominator_sites"].notna()]
+    reported = page.locator('#chart-coverage g[id^="bar-reported-"]')
+    assert reported.count() == len(rated)
+    assert sorted(reported.evaluate_all("gs => gs.map(g => g.dataset.factId)")) == sorted(rated["coverage_pct_fact_id"])
+    labels = page.locator("#chart-coverage svg text").all_text_contents()
+    for row in rated.itertuples():
+        assert f"{row.coverage_pct}%" in labels
+        assert f"{row.coverage_pct_computed:.2f}% = {row.sites_covered}/{row.denominator_sites}" in labels
+    population = page.locator("#chart-population svg text").all_text_contents()
+    persons = clean_build.table("relocated_population").set_index("category_id")["persons"]
+    gap = persons["registered_poor"] + persons["accompanying"] - persons["total"]
+    assert any(f"parts − total = {gap:,}" in text for text in population)
+
+
+def test_language_switch_changes_the_labels(browser_page):
+    page, _, _ = browser_page
+    cell = page.locator('table[data-table="facility_coverage"] tbody tr').first
+    english = cell.inner_text()
+    page.click("#lang-switch")
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    chinese = cell.inner_text()
+    assert chinese != english and "居家养老服务设施" in chinese and "Home-based" not in chinese
+    page.click("#lang-switch")
+    assert cell.inner_text() == english and "Home-based" in english
+
+
+def test_tables_sort_and_offer_downloads(browser_page):
+    page, _, _ = browser_page
+    table = page.locator('table[data-table="facts"]')
+    header = table.locator("th", has_text="value").first
+    header.locator("button").click()
+    values = [float(v) for v in table.locator("tbody tr td:nth-child(5)").evaluate_all(
+        "cells => cells.map(c => c.dataset.sort)")]
+    assert values == sorted(values) and header.get_attribute("aria-sort") == "ascending"
+    for name in metadata.tables():
+        assert page.locator(f'a[href="../parquet/{name}.parquet"]').count() == 1
+        assert page.locator(f'a[href="../csv/{name}.csv"]').count() == 1
+
+
+def test_discrepancies_show_both_quotes(browser_page):
+    page, _, _ = browser_page
+    quotes = page.locator("#checks .quotes blockquote").all_inner_texts()
+    assert any("79406人" in q for q in quotes) and any("66128人" in q for q in quotes)
+
+
+def test_full_page_screenshot(browser_page):
+    page, _, _ = browser_page
+    target = config.BUILD_DIR / "site-screenshot.png"
+    target.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 50_000
