@@ -83,6 +83,7 @@ def run(path: Path) -> int:
     files = read_release(path)
     found = problems(files)
     if found:
-        raise VerificationFailed(f"{path} does not match its checksums ({len(found)} problems):\n  "
+        noun = "problem" if len(found) == 1 else "problems"
+        raise VerificationFailed(f"{path} does not match its checksums ({len(found)} {noun}):\n  "
                                  + "\n  ".join(found))
     return len(files)
