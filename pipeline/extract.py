@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from pathlib import Path
 
-from pipeline import config, metadata
+from pipeline import config, entities, metadata
 from pipeline.errors import ValidationFailed, report
 from pipeline.numbers import Mention, decimals, iso_date, iter_mentions
 
@@ -202,7 +202,8 @@ def extract(document: dict) -> dict:
     facts, claims = resolve_facts(resolver, catalog)
     items = resolve_lists(resolver, catalog)
     mention_rows, unaccounted = account(mentions, claims, sections)
-    problems = []
+    found = find_entities(text, sections, mentions, items)
+    problems = found.pop("problems")
     if resolver.errors:
         problems.append("check anchors_resolve failed: these figures could not be found exactly once:\n  "
                         + "\n  ".join(resolver.errors))
@@ -212,7 +213,25 @@ def extract(document: dict) -> dict:
                         "as a fact or under non_figures:\n  " + "\n  ".join(unaccounted))
     if problems:
         raise ValidationFailed("\n".join(problems))
-    return {"facts": facts, "mentions": mention_rows, "named_items": items}
+    return {"facts": facts, "mentions": mention_rows, "named_items": items, **found}
+
+
+def find_entities(text: str, sections: list[dict], mentions: list[Mention], items: list[dict]) -> dict:
+    """Places, referenced documents and glossary terms (pipeline.entities), with named failures."""
+    def locate(position: int) -> str:
+        return section_of(position, sections)
+
+    catalog = metadata.entities()
+    places, place_mentions, place_errors = entities.find_places(text, items, catalog, locate)
+    terms, missing = entities.find_terms(text, metadata.glossary(), locate)
+    problems = []
+    if place_errors:
+        problems.append("check places_found failed:\n  " + "\n  ".join(place_errors))
+    if missing:
+        problems.append("check glossary_terms_found failed: these terms of pipeline/catalog/glossary.yaml do not "
+                        "appear in the text; fix the term or its `find`:\n  " + "\n  ".join(missing))
+    return {"places": places, "place_mentions": place_mentions, "glossary": terms, "problems": problems,
+            "referenced_documents": entities.find_documents(text, mentions, catalog, locate)}
 
 
 def run(in_path: Path | None = None, out_path: Path | None = None) -> dict:
@@ -231,7 +250,8 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args.in_path, args.out)
     print(f"extract: {len(result['facts'])} figures, {len(result['mentions'])} mentions, "
-          f"{len(result['named_items'])} list items")
+          f"{len(result['named_items'])} list items, {len(result['places'])} places, "
+          f"{len(result['referenced_documents'])} document references, {len(result['glossary'])} glossary terms")
 
 
 if __name__ == "__main__":

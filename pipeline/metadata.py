@@ -16,8 +16,9 @@ from pipeline.errors import ValidationFailed
 
 FRONT_SECTIONS = ("header", "opening")
 COLUMN_KEYS = {"name", "type", "description", "label_zh", "unit", "nullable", "unique", "allowed", "ge", "le",
-               "pattern", "derived", "figure", "from_row"}
+               "pattern", "derived", "figure", "from_row", "labels", "references"}
 ROW_KEYS = {"zh", "en", "in_partition", "denominator", "note"}
+GLOSSARY_KEYS = {"term_id", "term_zh", "term_en", "definition_en", "source", "find"}
 FACT_KEYS = {"fact_id", "section", "metric_zh", "metric_en", "unit", "find", "table", "row", "column",
              "qualifier", "sign", "as_of"}
 
@@ -45,8 +46,39 @@ def figures() -> dict[str, Any]:
 
 
 @cache
+def entities() -> dict[str, Any]:
+    """entities.yaml: place and document patterns, and the curated English that goes with them."""
+    return _load("entities.yaml")
+
+
+@cache
+def glossary() -> list[dict[str, Any]]:
+    """glossary.yaml: curated policy terms with definitions and their sources."""
+    terms = _load("glossary.yaml")["terms"]
+    for term in terms:
+        _require_keys(f"glossary.yaml term {term.get('term_id')}", term, GLOSSARY_KEYS)
+    return terms
+
+
+@cache
 def checks() -> list[dict[str, Any]]:
     return _load("checks.yaml")["checks"]
+
+
+@cache
+def label_vocabularies() -> dict[str, dict[str, dict[str, str]]]:
+    """Categorical values with their Chinese and English labels: {vocabulary: {value: {zh, en}}}."""
+    return _load("tables.yaml")["label_vocabularies"]
+
+
+def _label_columns(column: dict) -> list[dict]:
+    """A categorical column's `<name>_zh` and `<name>_en` label columns, filled by the tables stage."""
+    labels = label_vocabularies()[column["labels"]]
+    return [{"name": f"{column['name']}_{lang}", "type": "string", "nullable": column["nullable"],
+             "allowed": [label[lang] for label in labels.values()], "label_of": (column["name"], lang),
+             **({"label_zh": column["label_zh"]} if lang == "zh" and column.get("label_zh") else {}),
+             "description": f"`{column['name']}` in {'Chinese' if lang == 'zh' else 'English'}."}
+            for lang in ("zh", "en")]
 
 
 @cache
@@ -76,7 +108,11 @@ def tables() -> dict[str, dict[str, Any]]:
             column = {"nullable": False, **column}
             if isinstance(column.get("allowed"), str):
                 column["allowed"] = vocabularies[column["allowed"]]
+            if column.get("labels"):
+                column["allowed"] = list(label_vocabularies()[column["labels"]])
             columns.append(column)
+            if column.get("labels"):
+                columns += _label_columns(column)
             if column.get("figure"):
                 columns.append({
                     "name": f"{column['name']}_fact_id", "type": "string", "nullable": column["nullable"],
