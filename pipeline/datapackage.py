@@ -18,6 +18,7 @@ FORMATS = {  # suffix: (format, mediatype, encoding)
     ".csv": ("csv", "text/csv", "utf-8"),
     ".parquet": ("parquet", "application/vnd.apache.parquet", None),
     ".md": ("md", "text/markdown", "utf-8"),
+    ".html": ("html", "text/html", "utf-8"),
     ".txt": ("txt", "text/plain", "utf-8"),
     ".yaml": ("yaml", "application/yaml", "utf-8"),
     ".cff": ("cff", "application/yaml", "utf-8"),

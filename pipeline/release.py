@@ -21,7 +21,7 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
-from pipeline import archive, card, config, datapackage, metadata, project
+from pipeline import archive, card, config, datapackage, metadata, project, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
 
@@ -33,6 +33,7 @@ EXTRA_FILES = {
     "CITATION.cff": "How to cite this dataset (Citation File Format 1.2.0).",
     "LICENSE": "Licence of the data (CC BY 4.0) and note on the source text.",
     "raw/manifest.yaml": "Provenance of the source text: hash, publisher, date, index number, how it was obtained.",
+    "index.html": "The dataset page: charts, every table, and every figure linked to its sentence; opens offline.",
 }
 
 
@@ -89,6 +90,7 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     }
     for name, text in texts.items():
         (staging / name).write_text(text, encoding="utf-8")
+    site.run(dataset, staging / "index.html", raw, link_base="")
     files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}."}
     created = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     package = datapackage.descriptor(staging, documents, manifest, created, files)

@@ -75,3 +75,18 @@ def clean_build(tmp_path_factory) -> BuildResult:
     result = build(config.RAW_FILE, root / "output")
     assert result.code == 0, result.stderr
     return result
+
+
+@pytest.fixture(scope="session")
+def epoch(clean_build) -> int:
+    from pipeline import project
+
+    return project.release_epoch(clean_build.table("documents")["publication_date"].iloc[0])
+
+
+@pytest.fixture(scope="session")
+def rel(clean_build, epoch, tmp_path_factory):
+    """One release of the clean build, shared by the release and page tests."""
+    from pipeline import release
+
+    return release.build(clean_build.out, tmp_path_factory.mktemp("dist"), epoch)

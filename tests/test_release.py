@@ -34,16 +34,6 @@ NAME = f"{config.DATASET_NAME}-{VERSION}"
 CFF_SCHEMA = Path(__file__).parent / "data" / "cff-1.2.0.schema.json"
 
 
-@pytest.fixture(scope="session")
-def epoch(clean_build) -> int:
-    return project.release_epoch(clean_build.table("documents")["publication_date"].iloc[0])
-
-
-@pytest.fixture(scope="session")
-def rel(clean_build, epoch, tmp_path_factory) -> release.Release:
-    return release.build(clean_build.out, tmp_path_factory.mktemp("dist"), epoch)
-
-
 def run_cli(*argv: str) -> tuple[int, str, str]:
     stdout, stderr = io.StringIO(), io.StringIO()
     code = 0
@@ -60,8 +50,8 @@ def test_release_holds_every_file_and_assets(rel):
     tables = list(metadata.tables())
     assert {f"parquet/{t}.parquet" for t in tables} | {f"csv/{t}.csv" for t in tables} <= files
     assert {"datapackage.json", "DATA_DICTIONARY.md", "README.md", "CHANGELOG.md", "CITATION.cff", "LICENSE",
-            "SHA256SUMS", "raw/manifest.yaml", f"raw/{config.RAW_FILE.name}"} <= files
-    assert len(files) == 2 * len(tables) + 9
+            "SHA256SUMS", "raw/manifest.yaml", f"raw/{config.RAW_FILE.name}", "index.html"} <= files
+    assert len(files) == 2 * len(tables) + 10
     assert (rel.directory / "raw" / config.RAW_FILE.name).read_bytes() == config.RAW_FILE.read_bytes()
     assets = set(archive.files_under(rel.assets))
     assert assets == ({f"{t}.parquet" for t in tables} | {f"{t}.csv" for t in tables}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,11 @@ def test_full_page_screenshot(browser_page):
     target.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 50_000
+
+
+def test_release_page_links_resolve_inside_the_release(rel):
+    """The release ships the page as index.html, with download links relative to the release root."""
+    page = (rel.directory / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="((?:parquet|csv)/[^"]+)"', page)
+    assert len(links) == 2 * len(metadata.tables())
+    assert all((rel.directory / link).is_file() for link in links)
