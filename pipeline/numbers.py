@@ -83,51 +83,70 @@ _QUALIFIER_WORDS = {
 _PRE = "至少|不少于|超过|不足|不到|大约|近|约|逾"
 _POST = "及以上|以上|以下|以内|左右"
 _RANGE = "至|到|——|—|－|-|~|～|–"
+_OPEN, _CLOSE = r"〔\[［【(（", r"〕\]］】)）"
 
-_PATTERN = re.compile(
-    "|".join(
-        [
-            r"(?P<word>" + "|".join(_WORDS) + ")",
-            r"(?P<idiom>" + "|".join(IDIOMS["idiom"]) + ")",
-            r"(?P<plan>" + "|".join(IDIOMS["name"]) + ")",
-            rf"(?P<docnum>[\u4e00-\u9fff]{{1,12}}[〔\[［【(（]{_YEAR4}[〕\]］】)）][{_D}]+号|第[{_D}]+号)",
-            rf"(?P<date>{_YEAR4}(?:[-/.][{_D}]{{1,2}}[-/.][{_D}]{{1,2}}(?![{_D}])"
-            rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月[{_D}]{{1,2}}日)",
-            rf"(?P<code>[{_D}]+(?:[-/]+[0-9A-Za-z{_D[3:]}]+){{2,}})",
-            rf"(?P<year>{_YEAR4}年度?|[〇零一二三四五六七八九]{{4}}年)",
-            rf"(?P<session>[{_CN}]+届(?:[{_CN}]+次)?|[{_CN}]+次(?=会议|全会|全体会议))",
-            rf"(?P<ordinal>第(?:{_NUM}|[{_CN}]+)|(?m:^)[ \t\u3000]*[{_CN}]+、|[(（][{_CN}]+[)）])",
-            rf"(?P<quoted>(?<=[“\"「『]){_NUM}(?=[”\"」』]))",
-            rf"(?P<pct>百分之(?P<pct_num>{_NUM}|[{_CN}]+))",
-            rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_mult>[万亿])?"
-            rf"(?:(?P<q_unit1>{_COUNTER}|[%％])?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>[万亿])?)?"
-            rf"(?P<q_approx>余|多)?(?P<q_unit>{_COUNTER}|[%％])?(?P<q_post>{_POST})?)",
-            rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>[{_CN}]+)(?P<c_approx>余|多)?(?P<c_unit>{_COUNTER})(?P<c_post>{_POST})?)",
-        ]
-    )
-)
+_ALTERNATIVES = [
+    r"(?P<word>" + "|".join(_WORDS) + ")",
+    r"(?P<idiom>" + "|".join(IDIOMS["idiom"]) + ")",
+    r"(?P<plan>" + "|".join(IDIOMS["name"]) + ")",
+    rf"(?P<docnum>[\u4e00-\u9fff]{{1,12}}[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]+号|第[{_D}]+号)",
+    rf"(?P<date>{_YEAR4}(?:[-/.][{_D}]{{1,2}}[-/.][{_D}]{{1,2}}(?![{_D}])"
+    rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月[{_D}]{{1,2}}日)",
+    rf"(?P<code>[{_D}]+(?:[-/]+[0-9A-Za-z{_D[3:]}]+){{2,}})",
+    rf"(?P<year>{_YEAR4}年度?|[〇零一二三四五六七八九]{{4}}年)",
+    rf"(?P<session>[{_CN}]+届(?:[{_CN}]+次)?|[{_CN}]+次(?=会议|全会|全体会议))",
+    rf"(?P<ordinal>第(?:{_NUM}|[{_CN}]+)|(?m:^)[ \t\u3000]*[{_CN}]+、|[(（][{_CN}]+[)）])",
+    rf"(?P<quoted>(?<=[“\"「『]){_NUM}(?=[”\"」』]))",
+    rf"(?P<pct>百分之(?P<pct_num>{_NUM}|[{_CN}]+))",
+    rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_mult>[万亿])?"
+    rf"(?:(?P<q_unit1>{_COUNTER}|[%％])?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>[万亿])?)?"
+    rf"(?P<q_approx>余|多)?(?P<q_unit>{_COUNTER}|[%％])?(?P<q_post>{_POST})?)",
+    rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>[{_CN}]+)(?P<c_approx>余|多)?(?P<c_unit>{_COUNTER})(?P<c_post>{_POST})?)",
+]
+
+# Python's regex engine tries every alternative at every position, which made scanning cost
+# about 1 µs per character. Every alternative but one starts with a character of _FIRST; a
+# document number starts up to 12 CJK characters before a bracketed year. The lookahead tests
+# just that, so most positions fail after one character test. It only rejects positions where
+# no alternative can match, so the matches are those of the plain alternation.
+_FIRST = set("0123456789０１２３４５６７８９" + _CN + "第(（百 \t\u3000") | {
+    word[0] for word in [*_WORDS, *IDIOMS["idiom"], *IDIOMS["name"], *_PRE.split("|")]
+}
+_START = "[" + "".join(map(re.escape, sorted(_FIRST))) + "]"
+# Possessive: brackets are not CJK, so giving back CJK characters could never find one.
+_DOCNUM_START = rf"[\u4e00-\u9fff]{{1,12}}+[{_OPEN}]{_YEAR4}"
+_PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{'|'.join(_ALTERNATIVES)})")
+# Most text has no bracketed year, so no document number can start at a CJK character there.
+_BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
+_PATTERN_WITHOUT_DOCNUM_START = re.compile(rf"(?={_START})(?:{'|'.join(_ALTERNATIVES)})")
 
 _CJK = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_DECIMALS = re.compile(rf"[.．]([{_D}]+)")
 _MULTIPLIERS = {"万": 10_000, "亿": 100_000_000}
+_CN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
 def parse_arabic(text: str) -> float:
     """Parse Arabic digits, half- or full-width, with optional separators and decimals."""
-    return float(text.translate(_FULLWIDTH).replace(",", ""))
+    try:
+        # float() reads full-width digits itself; only separators and a full-width point need work.
+        return float(text)
+    except ValueError:
+        return float(text.translate(_FULLWIDTH).replace(",", ""))
 
 
 def parse_chinese(text: str) -> float:
     """Parse a Chinese numeral such as 两, 十三, 一百零五, 三千五百万 or 二〇二一."""
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+    digits = _CN_VALUES
     if len(text) > 1 and all(c in digits for c in text):
         return float("".join(str(digits[c]) for c in text))
-    small_units = {"十": 10, "百": 100, "千": 1000}
     total, section, number = 0, 0, 0
     for char in text:
         if char in digits:
             number = digits[char]
-        elif char in small_units:
-            section += (number or 1) * small_units[char]
+        elif char in _CN_SMALL_UNITS:
+            section += (number or 1) * _CN_SMALL_UNITS[char]
             number = 0
         elif char in _MULTIPLIERS:
             total += (section + number or 1) * _MULTIPLIERS[char]
@@ -139,7 +158,7 @@ def parse_chinese(text: str) -> float:
 
 def decimals(text: str) -> int:
     """Decimal places as printed: 12.5% -> 1, 3.40% -> 2, 7个 -> 0."""
-    match = re.search(rf"[.．]([{_D}]+)", text)
+    match = _DECIMALS.search(text)
     return len(match.group(1)) if match else 0
 
 
@@ -152,14 +171,7 @@ def iso_date(text: str) -> str | None:
 
 
 def _scaled(number: str, multiplier: str | None) -> float:
-    return parse_arabic(number) * _MULTIPLIERS.get(multiplier or "", 1)
-
-
-def _qualifier(*words: str | None) -> str:
-    for word in words:
-        if word:
-            return _QUALIFIER_WORDS[word]
-    return "exact"
+    return parse_arabic(number) * _MULTIPLIERS[multiplier] if multiplier else parse_arabic(number)
 
 
 def _looks_like_name(text: str, start: int, end: int) -> bool:
@@ -169,57 +181,87 @@ def _looks_like_name(text: str, start: int, end: int) -> bool:
     return bool(before and after and _CJK.match(before) and _CJK.match(after))
 
 
-def _classify(match: re.Match[str], text: str) -> Mention:
-    kind = match.lastgroup
-    start, end = match.span(kind)
+# One function per alternative of _PATTERN, each building its Mention directly: tuple.__new__
+# skips the NamedTuple's Python-level __new__, which showed up in the profile.
+_tuple = tuple.__new__
+_Q_GROUPS = ("q_pre", "q_num", "q_mult", "q_unit1", "q_sep", "q_num2", "q_mult2", "q_approx", "q_unit", "q_post")
+_C_GROUPS = ("c_pre", "c_num", "c_approx", "c_unit", "c_post")
+
+
+def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
+    start, end = match.span()
     span = text[start:end]
-    if kind in ("idiom", "plan", "quoted", "docnum", "code", "date", "session", "ordinal"):
-        kind_name = {"plan": "name", "quoted": "name", "docnum": "document_number",
-                     "code": "index_number", "session": "ordinal"}.get(kind, kind)
-        if kind_name == "ordinal":
-            stripped = span.lstrip(" \t\u3000")
-            start += len(span) - len(stripped)
-            span = stripped
-        return Mention(start, end, span, None, None, None, None, kind_name)
-    if kind == "year":
-        digits = span.rstrip("年度")
-        value = parse_arabic(digits) if digits[0] in _D or digits[0].isdigit() else parse_chinese(digits)
-        return Mention(start, end, span, value, None, None, None, "year")
-    if kind == "pct":
-        number = match.group("pct_num")
-        value = parse_chinese(number) if number[0] in _CN else parse_arabic(number)
-        return Mention(start, end, span, value, None, "%", "exact", "quantity")
-    if kind == "c":
-        value = parse_chinese(match.group("c_num"))
-        unit = match.group("c_unit")
-        qualifier = _qualifier(match.group("c_pre"), match.group("c_approx"), match.group("c_post"))
-        return Mention(start, end, span, value, None, unit, qualifier, "quantity")
-    # Arabic quantity
-    g = match.group
-    unit = g("q_unit") or g("q_unit1")
-    unit = "%" if unit == "％" else unit
-    value = _scaled(g("q_num"), g("q_mult"))
-    if g("q_sep"):
-        value_max = _scaled(g("q_num2"), g("q_mult2") or g("q_mult"))
-        value = _scaled(g("q_num"), g("q_mult") or g("q_mult2"))
-        return Mention(start, end, span, value, value_max, unit, "range", "quantity")
-    bare = not (unit or g("q_pre") or g("q_post") or g("q_approx") or g("q_mult"))
-    if bare and decimals(span) == 0 and _looks_like_name(text, start, end):
-        return Mention(start, end, span, None, None, None, None, "name")
-    qualifier = _qualifier(g("q_pre"), g("q_approx"), g("q_post"))
-    return Mention(start, end, span, value, None, unit, qualifier, "quantity")
+    pre, number, mult, unit1, sep, number2, mult2, approx, unit, post = match.group(*_Q_GROUPS)
+    unit = unit or unit1
+    if unit == "％":
+        unit = "%"
+    if sep:
+        value = _scaled(number, mult or mult2)
+        value_max = _scaled(number2, mult2 or mult)
+        return _tuple(Mention, (start + offset, end + offset, span, value, value_max, unit, "range", "quantity"))
+    word = pre or approx or post
+    if not (unit or word or mult) and decimals(span) == 0 and _looks_like_name(text, start, end):
+        return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "name"))
+    qualifier = _QUALIFIER_WORDS[word] if word else "exact"
+    return _tuple(Mention, (start + offset, end + offset, span, _scaled(number, mult), None, unit, qualifier,
+                            "quantity"))
+
+
+def _chinese_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
+    start, end = match.span()
+    pre, number, approx, unit, post = match.group(*_C_GROUPS)
+    word = pre or approx or post
+    qualifier = _QUALIFIER_WORDS[word] if word else "exact"
+    return _tuple(Mention, (start + offset, end + offset, text[start:end], parse_chinese(number), None, unit,
+                            qualifier, "quantity"))
+
+
+def _percent(match: re.Match[str], text: str, offset: int) -> Mention:
+    start, end = match.span()
+    number = match.group("pct_num")
+    value = parse_chinese(number) if number[0] in _CN else parse_arabic(number)
+    return _tuple(Mention, (start + offset, end + offset, text[start:end], value, None, "%", "exact", "quantity"))
+
+
+def _year(match: re.Match[str], text: str, offset: int) -> Mention:
+    start, end = match.span()
+    span = text[start:end]
+    digits = span.rstrip("年度")
+    value = parse_arabic(digits) if digits[0] in _D or digits[0].isdigit() else parse_chinese(digits)
+    return _tuple(Mention, (start + offset, end + offset, span, value, None, None, None, "year"))
+
+
+def _ordinal(match: re.Match[str], text: str, offset: int) -> Mention:
+    start, end = match.span()
+    span = text[start:end]
+    stripped = span.lstrip(" \t\u3000")
+    start += len(span) - len(stripped)
+    return _tuple(Mention, (start + offset, end + offset, stripped, None, None, None, None, "ordinal"))
+
+
+def _labelled(kind: str):
+    def mention(match: re.Match[str], text: str, offset: int) -> Mention:
+        start, end = match.span()
+        return _tuple(Mention, (start + offset, end + offset, text[start:end], None, None, None, None, kind))
+    return mention
+
+
+_HANDLERS = {
+    "q": _arabic_quantity, "c": _chinese_quantity, "pct": _percent, "year": _year, "ordinal": _ordinal,
+    "idiom": _labelled("idiom"), "plan": _labelled("name"), "quoted": _labelled("name"),
+    "docnum": _labelled("document_number"), "code": _labelled("index_number"), "date": _labelled("date"),
+    "session": _ordinal,
+}
 
 
 def iter_mentions(text: str, offset: int = 0) -> Iterator[Mention]:
     """Yield every numeric mention in ``text``, offsets shifted by ``offset``."""
-    for match in _PATTERN.finditer(text):
-        if match.lastgroup == "word":
-            continue
-        mention = _classify(match, text)
-        if offset:
-            mention = mention._replace(char_start=mention.char_start + offset,
-                                       char_end=mention.char_end + offset)
-        yield mention
+    handlers = _HANDLERS
+    pattern = _PATTERN if _BRACKETED_YEAR.search(text) else _PATTERN_WITHOUT_DOCNUM_START
+    for match in pattern.finditer(text):
+        kind = match.lastgroup
+        if kind != "word":  # an ordinary word such as 进一步: skipped, never reported
+            yield handlers[kind](match, text, offset)
 
 
 def scan_lines(lines: Iterable[str]) -> Iterator[Mention]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline import numbers
 from pipeline.numbers import iter_mentions, parse_chinese, scan_lines
+from tests.conftest import RAW_TEXT
+from tests.corpus import write_corpus
 
 FULLWIDTH = str.maketrans("0123456789.%", "０１２３４５６７８９．％")
 
@@ -127,6 +132,31 @@ def test_offsets_always_point_at_the_mention(pieces):
     assert list(scan_lines(lines)) == list(iter_mentions(text))
     for mention in iter_mentions(text):
         assert text[mention.char_start:mention.char_end] == mention.text
+
+
+# Fragments that start, end or nearly make every kind of mention, to shuffle into texts.
+PIECES = [*"0123456789０１２３４５６７８９,.．%％一二三四十百千万亿两零〇第届次年月日号个人户元、“”()（）〔〕[]-/~—",
+          " ", "\u3000", "\n", "保民政发", "〔2020〕", "2021", "四届六次", "会议", "百分之", "进一步", "一肩挑",
+          "四小", "时", "长江", "基金会", "以上", "余", "至少", "不少于", "约", "十三五", "A", "政务"]
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(PIECES), min_size=10, max_size=60))
+def test_start_guard_keeps_every_match_of_the_plain_alternation(pieces):
+    text = "".join(pieces)
+    plain = [(m.span(), m.lastgroup) for m in re.finditer("|".join(numbers._ALTERNATIVES), text)]
+    assert [(m.span(), m.lastgroup) for m in numbers._PATTERN.finditer(text)] == plain
+    ends = [m.char_end for m in iter_mentions(text)]  # starts differ only by an ordinal's indent
+    assert ends == [end for (_, end), kind in plain if kind != "word"]
+
+
+def test_start_guard_on_a_corpus_of_the_letters_sentences(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    write_corpus(corpus, 300_000)
+    text = corpus.read_text(encoding="utf-8") + RAW_TEXT
+    plain = [(m.span(), m.lastgroup) for m in re.finditer("|".join(numbers._ALTERNATIVES), text)]
+    assert [(m.span(), m.lastgroup) for m in numbers._PATTERN.finditer(text)] == plain
+    assert len(list(scan_lines(text.splitlines(keepends=True)))) == sum(kind != "word" for _, kind in plain)
 
 
 def to_chinese(n: int) -> str:
