@@ -63,7 +63,8 @@ def translation_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
     for entry in metadata.figures()["lists"]:
         rows = items[items["list_id"] == entry["list_id"]]
         untranslated = rows.loc[rows["name_en"].isna(), "name_zh"].tolist()
-        stale = [name for name in entry.get("names_en", {}) if name not in set(rows["name_zh"])]
+        present = {metadata.catalog_key(name) for name in rows["name_zh"]}
+        stale = [name for name in entry.get("names_en", {}) if metadata.catalog_key(name) not in present]
         if untranslated or stale:
             found = "、".join(rows["name_zh"]) or "(none)"
             problems.append(

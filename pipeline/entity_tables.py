@@ -44,11 +44,16 @@ def _levels(found: list[dict]) -> dict[str, tuple[str, str | None]]:
     return result
 
 
+def _curated(mapping: dict) -> dict:
+    return {metadata.catalog_key(name): value for name, value in mapping.items()}
+
+
 def place_rows(extracted: dict) -> tuple[list[dict], dict[str, str]]:
     """Rows of places, and {name as found in the text: place_id}."""
-    curated = metadata.entities()["places"]
     found = {p["name_zh"]: p for p in extracted["places"]}
     levels = _levels(extracted["places"])
+    by_key = _curated(metadata.entities()["places"])
+    curated = {name: by_key.get(metadata.catalog_key(name), {}) for name in levels}
     mentions: dict[str, list[dict]] = {}
     for mention in extracted["place_mentions"]:
         mentions.setdefault(mention["name_zh"], []).append(mention)
@@ -91,19 +96,20 @@ def place_mention_rows(extracted: dict, ids: dict[str, str]) -> list[dict]:
 
 
 def named_item_rows(extracted: dict, ids: dict[str, str]) -> list[dict]:
-    translations = {entry["list_id"]: entry.get("names_en", {}) for entry in metadata.figures()["lists"]}
-    return [{**item, "name_en": translations.get(item["list_id"], {}).get(item["name_zh"]),
+    translations = {entry["list_id"]: _curated(entry.get("names_en", {})) for entry in metadata.figures()["lists"]}
+    return [{**item, "name_en": translations.get(item["list_id"], {}).get(metadata.catalog_key(item["name_zh"])),
              "place_id": ids.get(item.get("place_name_zh"))} for item in extracted["named_items"]]
 
 
 def document_rows(extracted: dict) -> list[dict]:
     spec = metadata.entities()["documents"]
+    titles, issuers = _curated(spec["titles"]), _curated(spec["issuers"])
     rows = []
     for ref in extracted["referenced_documents"]:
         title = ref["title_zh"] or ""
         kind = next((k for ending, k in spec["types"].items() if title.endswith(ending)), "other")
-        rows.append({**ref, "title_en": spec["titles"].get(title), "document_type": kind,
-                     "issuer_en": spec["issuers"].get(ref["issuer_zh"])})
+        rows.append({**ref, "title_en": titles.get(metadata.catalog_key(title)), "document_type": kind,
+                     "issuer_en": issuers.get(metadata.catalog_key(ref["issuer_zh"] or ""))})
     return rows
 
 

@@ -6,6 +6,7 @@ comments, the data dictionary, datapackage.json) is generated from what this mod
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -43,6 +44,12 @@ def figures() -> dict[str, Any]:
     for entry in catalog["facts"]:
         _require_keys(f"figures.yaml fact {entry.get('fact_id')}", entry, FACT_KEYS)
     return catalog
+
+
+def catalog_key(text: str) -> str:
+    """How curated names are matched to the text: width-folded (NFKC), letters and digits only, so
+    that full-width digits or a stray symbol do not orphan a translation, but a changed name does."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum())
 
 
 @cache
