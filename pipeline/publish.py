@@ -35,7 +35,8 @@ def csv_safe(df: pd.DataFrame, name: str) -> pd.DataFrame:
     safe = df.copy()
     for column in text_columns:
         risky = safe[column].str.startswith(FORMULA_PREFIXES, na=False)
-        safe.loc[risky, column] = "'" + safe.loc[risky, column]
+        if risky.any():
+            safe.loc[risky, column] = "'" + safe.loc[risky, column]
     return safe
 
 
@@ -48,6 +49,7 @@ def write_duckdb(path: Path, parquet_dir: Path, dataset_metadata: dict[str, str]
     con = duckdb.connect()
     con.execute(f"ATTACH {sql_string(str(path))} AS dataset (BLOCK_SIZE 16384)")
     con.execute("USE dataset")
+    con.execute("BEGIN TRANSACTION")  # one commit instead of one per statement: ~10x faster
     try:
         for name, table in metadata.tables().items():
             columns = [f"{c['name']} {DUCKDB_TYPES[c['type']]}{'' if c['nullable'] else ' NOT NULL'}"
@@ -63,6 +65,7 @@ def write_duckdb(path: Path, parquet_dir: Path, dataset_metadata: dict[str, str]
         con.executemany("INSERT INTO dataset_metadata VALUES (?, ?)", sorted(dataset_metadata.items()))
         comment = "Dataset version and the hash of the raw text it was built from."
         con.execute(f"COMMENT ON TABLE dataset_metadata IS {sql_string(comment)}")
+        con.execute("COMMIT")
         con.execute("USE memory")
         con.execute("DETACH dataset")
     finally:
