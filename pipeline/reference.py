@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from pypinyin import Style, pinyin
-
 _SYLLABLE = re.compile(r"^[^\W\d_]+$")
 
 
@@ -64,6 +62,8 @@ def name_of(code: str) -> str | None:
 
 
 def _syllables(text: str) -> list[str]:
+    from pypinyin import Style, pinyin  # 0.3 s to import; validate and publish import this module but need no pinyin
+
     return [reading[0] for reading in pinyin(text, style=Style.TONE, errors="default")]
 
 
