@@ -62,7 +62,7 @@ release: dataset ## versioned release: dist/<name>-<version>/, its zip, and asse
 lint: $(VENV)/.installed ## ruff
 	$(VENV)/bin/ruff check pipeline schemas tests
 
-bench: $(VENV)/.installed ## time the build and the tokenizer (prints figures)
+bench: $(VENV)/.installed ## time build, tests and tokenizer in a copy of the tree (~12 min; writes build/bench.json)
 	$(PY) -m tests.bench
 
 manifest: $(VENV)/.installed ## record the raw file's hash after a deliberate change
