@@ -105,10 +105,11 @@ def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[i
         if mention.kind != "quantity":
             resolver.errors.append(f"{who}: anchor points at {mention.text!r}, a {mention.kind}, not a quantity")
             continue
-        if mention.unit not in units[entry["unit"]]:
+        counters = units[entry["unit"]]["counters"]
+        if mention.unit not in counters:
             resolver.errors.append(
                 f"{who}: {mention.text!r} at [{mention.char_start}:{mention.char_end}] is counted in "
-                f"{mention.unit!r}, which does not fit unit {entry['unit']!r} (expects {units[entry['unit']]})"
+                f"{mention.unit!r}, which does not fit unit {entry['unit']!r} (expects {counters})"
             )
             continue
         index = index_of[mention.char_start]

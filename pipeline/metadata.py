@@ -15,7 +15,6 @@ import yaml
 from pipeline import config
 from pipeline.errors import ValidationFailed
 
-FRONT_SECTIONS = ("header", "opening")
 COLUMN_KEYS = {"name", "type", "description", "label_zh", "unit", "nullable", "unique", "allowed", "ge", "le",
                "pattern", "derived", "figure", "from_row", "labels", "references"}
 ROW_KEYS = {"zh", "en", "in_partition", "denominator", "note"}
@@ -74,8 +73,16 @@ def checks() -> list[dict[str, Any]]:
 
 @cache
 def label_vocabularies() -> dict[str, dict[str, dict[str, str]]]:
-    """Categorical values with their Chinese and English labels: {vocabulary: {value: {zh, en}}}."""
-    return _load("tables.yaml")["label_vocabularies"]
+    """Categorical values with their Chinese and English labels: {vocabulary: {value: {zh, en}}}.
+
+    Units and sections are declared in figures.yaml, with the figures that use them.
+    """
+    catalog = figures()
+    return {
+        **_load("tables.yaml")["label_vocabularies"],
+        "units": {unit: {"zh": spec["zh"], "en": spec["en"]} for unit, spec in catalog["units"].items()},
+        "sections": {sid: {"zh": spec["zh"], "en": spec["title_en"]} for sid, spec in catalog["sections"].items()},
+    }
 
 
 def _label_columns(column: dict) -> list[dict]:
@@ -92,10 +99,6 @@ def _label_columns(column: dict) -> list[dict]:
 def tables() -> dict[str, dict[str, Any]]:
     """tables.yaml with every column spec completed (wide-table label and fact_id columns added)."""
     declaration = _load("tables.yaml")
-    vocabularies = dict(declaration["vocabularies"])
-    vocabularies["units"] = list(figures()["units"])
-    vocabularies["sections"] = list(figures()["sections"])
-    vocabularies["sections_and_front"] = [*FRONT_SECTIONS, *figures()["sections"]]
     result = {}
     for name, table in declaration["tables"].items():
         for row_id, row in table.get("rows", {}).items():
@@ -113,8 +116,6 @@ def tables() -> dict[str, dict[str, Any]]:
         for column in table["columns"]:
             _require_keys(f"tables.yaml {name} column {column.get('name')}", column, COLUMN_KEYS)
             column = {"nullable": False, **column}
-            if isinstance(column.get("allowed"), str):
-                column["allowed"] = vocabularies[column["allowed"]]
             if column.get("labels"):
                 column["allowed"] = list(label_vocabularies()[column["labels"]])
             columns.append(column)

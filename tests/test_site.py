@@ -112,9 +112,11 @@ def test_language_switch_changes_the_labels(browser_page):
 def test_tables_sort_and_offer_downloads(browser_page):
     page, _, _ = browser_page
     table = page.locator('table[data-table="facts"]')
-    header = table.locator("th", has_text="value").first
+    names = table.locator("th button").all_text_contents()
+    column = names.index("value") + 1
+    header = table.locator(f"th:nth-child({column})")
     header.locator("button").click()
-    values = [float(v) for v in table.locator("tbody tr td:nth-child(5)").evaluate_all(
+    values = [float(v) for v in table.locator(f"tbody tr td:nth-child({column})").evaluate_all(
         "cells => cells.map(c => c.dataset.sort)")]
     assert values == sorted(values) and header.get_attribute("aria-sort") == "ascending"
     for name in metadata.tables():
