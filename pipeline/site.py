@@ -144,25 +144,30 @@ def fact_value(fact: pd.Series) -> str:
 
 # --- charts --------------------------------------------------------------------------------------
 
-def _svg(figure) -> str:
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]
-
-
-def _tag(svg: str, gid: str, fact_id: str, label: str) -> str:
-    """Make a matplotlib artist (found by its gid) a keyboard-reachable link to its quote."""
-    return svg.replace(f'<g id="{gid}">', f'<g id="{gid}" class="clickable" data-fact-id="{esc(fact_id)}" '
-                                          f'tabindex="0" role="link" aria-label="{esc(label)}">', 1)
-
-
-def coverage_chart(coverage: pd.DataFrame, facts: pd.DataFrame) -> str:
+def _pyplot():
     import matplotlib
 
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _svg(figure, links: list[tuple[str, str, str]]) -> str:
+    """The figure as inline SVG, each (gid, fact_id, label) artist made a keyboard-reachable link to its quote."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    _pyplot().close(figure)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    for gid, fact_id, label in links:
+        svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}" class="clickable" data-fact-id="{esc(fact_id)}" '
+                                             f'tabindex="0" role="link" aria-label="{esc(label)}">', 1)
+    return svg
+
+
+def coverage_chart(coverage: pd.DataFrame, facts: pd.DataFrame) -> str:
+    plt = _pyplot()
     rows = coverage[coverage["denominator_sites"].notna()].reset_index(drop=True)
     denominator = int(rows["denominator_sites"].iloc[0])
     figure, axis = plt.subplots(figsize=(8, 0.9 + 0.9 * len(rows)))
@@ -191,19 +196,11 @@ def coverage_chart(coverage: pd.DataFrame, facts: pd.DataFrame) -> str:
     axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
     axis.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
-    svg = _svg(figure)
-    plt.close(figure)
-    for gid, fact_id, label in tags:
-        svg = _tag(svg, gid, fact_id, label)
-    return svg
+    return _svg(figure, tags)
 
 
 def population_chart(population: pd.DataFrame, facts: pd.DataFrame) -> str:
-    import matplotlib
-
-    matplotlib.use("svg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     rows = population.set_index("category_id")
     figure, axes = plt.subplots(1, 2, figsize=(8, 4.2))
     tags = []
@@ -233,11 +230,7 @@ def population_chart(population: pd.DataFrame, facts: pd.DataFrame) -> str:
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     figure.tight_layout(rect=(0, 0.08, 1, 1))
-    svg = _svg(figure)
-    plt.close(figure)
-    for gid, fact_id, label in tags:
-        svg = _tag(svg, gid, fact_id, label)
-    return svg
+    return _svg(figure, tags)
 
 
 # --- page sections -------------------------------------------------------------------------------
