@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipeline import config, entity_tables, metadata
 from pipeline.arrow import write_table
+from pipeline.numbers import iso_date
 
 
 def frame(name: str, rows: list[dict]) -> pd.DataFrame:
@@ -109,7 +110,7 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
             "document_id": "baoshan_mca_reply_cppcc_proposal",
             "title_zh": letter["title"]["value"],
             "publisher_zh": header["发布机构"]["value"],
-            "publication_date": header["发布日期"]["value"],
+            "publication_date": iso_date(header["发布日期"]["value"]),
             "index_number": header["索引号"]["value"],
             "catalogue_zh": header["公开目录"]["value"],
             "document_number": (header.get("文号") or {}).get("value"),

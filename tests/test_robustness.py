@@ -59,6 +59,7 @@ def test_variant_gives_the_same_facts(tmp_path, clean_build, variant, encoding):
         for row in result.table(table).itertuples():
             assert text[row.char_start:row.char_end] == getattr(row, column)
     assert result.table("checks")["status"].tolist() == clean_build.table("checks")["status"].tolist()
+    assert result.table("documents")["publication_date"].tolist() == ["2021-07-29"]
     record("same dataset from a variant input", variant, "identical facts")
 
 
