@@ -93,6 +93,8 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         "- `parquet/<table>.parquet` (zstd) and `csv/<table>.csv` (UTF-8, header row; text cells that a "
         "spreadsheet would run as a formula start with an apostrophe)",
         "- `datapackage.json`: Frictionless Data Package with a Table Schema per table, sizes and sha256 hashes",
+        "- `index.html`: the dataset page; open it from disk, no server or network needed. It charts the "
+        "coverage and population figures, shows every table, and links every figure to its highlighted sentence",
         "- `DATA_DICTIONARY.md`, `CHANGELOG.md`, `CITATION.cff`, `LICENSE`, `raw/`",
         "- `SHA256SUMS`: check with `sha256sum -c SHA256SUMS`, or `python -m pipeline verify DIR_OR_ZIP`",
         "",
