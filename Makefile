@@ -26,26 +26,34 @@ $(VENV)/.installed: requirements.lock
 
 dataset: $(OUT)/baoshan_resettlement.duckdb ## build, validate and publish everything into output/
 
+# Make decides which stages are stale; their rules queue them, and the last rule runs the queue in
+# one process (pipeline/batch.py), so pandas, pandera, duckdb and pyarrow are imported once. A queued
+# stage's old file is removed, so Make sees it as remade and queues every later stage, and a failed
+# run leaves it missing, so the next run queues it again.
+QUEUE := $(BUILD)/.queue
+queue = @mkdir -p $(BUILD) && rm -f $@ && echo $(1) >> $(QUEUE)
+
 $(BUILD)/ingest.json: $(RAW) raw/manifest.yaml pipeline/ingest.py $(COMMON) | $(VENV)/.installed
-	$(PY) -m pipeline.ingest
+	$(call queue,ingest)
 
 $(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/extract.py pipeline/entities.py pipeline/numbers.py \
 		pipeline/metadata.py pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml \
 		pipeline/catalog/glossary.yaml $(COMMON)
-	$(PY) -m pipeline.extract
+	$(call queue,extract)
 
 $(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/tables.py pipeline/entity_tables.py pipeline/reference.py \
 		pipeline/arrow.py pipeline/metadata.py pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml \
 		pipeline/catalog/entities.yaml pipeline/catalog/glossary.yaml $(COMMON)
-	$(PY) -m pipeline.tables
-	@touch $@
+	$(call queue,tables)
 
 $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/validate.py pipeline/checks.py pipeline/crosschecks.py \
 		pipeline/reference.py pipeline/catalog/checks.yaml $(wildcard schemas/*.py) $(COMMON)
-	$(PY) -m pipeline.validate
+	$(call queue,validate)
 
-$(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py pipeline/describe.py $(COMMON)
-	$(PY) -m pipeline.publish
+$(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py pipeline/describe.py \
+		pipeline/batch.py $(COMMON)
+	@echo publish >> $(QUEUE)
+	$(PY) -m pipeline.batch $(QUEUE)
 
 site: $(OUT)/site/index.html ## the dataset page, output/site/index.html: one self-contained file
 

@@ -145,6 +145,7 @@ def run(build_dir: Path = config.BUILD_DIR) -> dict[str, pd.DataFrame]:
     paths["tables"].mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         write_table(df, name, paths["tables"] / f"{name}.parquet")
+    (paths["tables"] / ".done").touch()  # the stage's Make target: every table above is written
     return tables
 
 

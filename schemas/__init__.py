@@ -15,9 +15,15 @@ from pipeline import metadata, reference
 
 DTYPES = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
 
+# Pandera checks a string column's dtype element by element and builds a failure-case frame even
+# when nothing fails: 0.4 s per build for our ~300 string columns. A whole-column dtype check is
+# exact for pandas' string dtype, so string columns use it instead.
+IS_STRING = pa.Check(lambda s: pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype),
+                     element_wise=False, name="dtype('string')")
+
 
 def _column_checks(column: dict) -> list[pa.Check]:
-    checks = []
+    checks = [IS_STRING] if column["type"] == "string" else []
     if "allowed" in column:
         checks.append(pa.Check.isin(column["allowed"]))
     if "ge" in column:
@@ -93,7 +99,8 @@ TABLE_CHECKS = {
 def schema(name: str) -> pa.DataFrameSchema:
     table = metadata.tables()[name]
     columns = {
-        c["name"]: pa.Column(DTYPES[c["type"]], checks=_column_checks(c), nullable=c["nullable"],
+        c["name"]: pa.Column(None if c["type"] == "string" else DTYPES[c["type"]], checks=_column_checks(c),
+                             nullable=c["nullable"],
                              unique=bool(c.get("unique")), description=c["description"], title=c["name"])
         for c in table["columns"]
     }

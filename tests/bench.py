@@ -77,7 +77,7 @@ def make(ws: Path, target: str) -> tuple[float, str, int]:
 
 
 def stages_run(make_output: str) -> list[str]:
-    return re.findall(r"-m pipeline\.(\w+)", make_output)
+    return re.findall(r"^stage: python -m pipeline\.(\w+)", make_output, flags=re.M)
 
 
 def clean(ws: Path) -> None:
