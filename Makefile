@@ -62,7 +62,7 @@ $(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb pipeline/site.py
 
 test: $(VENV)/.installed ## run the test suite (builds the dataset first)
 	$(MAKE) --no-print-directory dataset
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 release: dataset ## versioned release: dist/<name>-<version>/, its zip, and assets in dist/v<version>/
 	$(PY) -m pipeline release --dataset $(OUT) --dist dist

@@ -30,9 +30,11 @@ def build(args: argparse.Namespace) -> None:
         extracted = extract.run(paths["ingest"], paths["extract"])
         tables.run(build_dir)
         checks = validate.run(build_dir)
-        publish.run(build_dir, args.out)
+        if not args.check:
+            publish.run(build_dir, args.out)
     discrepancies = int((checks["status"] == "source_discrepancy").sum())
-    print(f"built {args.out}/ from {document['source_file']} (encoding {document['encoding']}, "
+    done = f"checked {build_dir}/ (nothing published)" if args.check else f"built {args.out}/"
+    print(f"{done} from {document['source_file']} (encoding {document['encoding']}, "
           f"sha256 {document['raw_sha256'][:12]}…): {len(extracted['facts'])} figures, "
           f"{len(extracted['mentions'])} mentions, {len(checks)} checks ({discrepancies} source discrepancies) "
           f"in {time.perf_counter() - started:.1f} s")
@@ -100,6 +102,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", default=None, help="text encoding; detected when omitted (UTF-8, UTF-16 "
                    "with BOM, GB18030/GBK)")
     p.add_argument("--build-dir", default=None, help="keep intermediate files here (default: a temporary directory)")
+    p.add_argument("--check", action="store_true", help="run every stage up to validation and publish nothing; "
+                   "with --build-dir, the validated tables stay in BUILD_DIR/tables and BUILD_DIR/checks.parquet")
     p.set_defaults(run=build)
 
     p = commands.add_parser("mentions", help="list every numeric mention in a text file", epilog=EPILOG,

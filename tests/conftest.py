@@ -15,12 +15,28 @@ from pipeline.arrow import read_table
 
 RAW_TEXT = config.RAW_FILE.read_text(encoding="utf-8")
 
-# How each robustness case was handled, by group; printed at the end of the run.
+# How each robustness case was handled, by group; printed at the end of the run. Cases travel as
+# user properties of the test that ran them, so the tally also works under pytest-xdist workers.
 OUTCOMES: dict[str, list[tuple[str, str]]] = {}
+_running: list[pytest.Item] = []
+
+
+@pytest.fixture(autouse=True)
+def _current_test(request):
+    _running.append(request.node)
+    yield
+    _running.pop()
 
 
 def record(group: str, case: str, outcome: str) -> None:
-    OUTCOMES.setdefault(group, []).append((case, outcome))
+    _running[-1].user_properties.append(("robustness", (group, case, outcome)))
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        for key, (group, case, outcome) in report.user_properties:
+            if key == "robustness":
+                OUTCOMES.setdefault(group, []).append((case, outcome))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -127,3 +127,11 @@ def test_failed_validation_leaves_previous_output_untouched(tmp_path, clean_buil
     assert result.code == 3
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out-")] == [out.resolve().name]
+
+
+def test_check_only_validates_and_publishes_nothing(tmp_path):
+    result = build(config.RAW_FILE, tmp_path / "out", "--check", "--build-dir", str(tmp_path / "build"))
+    assert result.code == 0 and result.stdout.startswith("checked ") and not result.out.exists()
+    assert (tmp_path / "build" / "checks.parquet").exists()
+    failed = build(edited(tmp_path, "覆盖99个安置点", "覆盖98个安置点"), tmp_path / "out", "--check")
+    assert failed.code == 3 and "check coverage.elderly_care failed" in failed.stderr

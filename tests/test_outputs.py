@@ -131,7 +131,7 @@ def test_ingest_and_extract_do_not_import_pandera_or_duckdb():
     ],
 )
 def test_make_reruns_only_the_edited_stage_and_later_ones(edited, reruns):
-    result = subprocess.run(["make", "-n", "-W", edited, "dataset"], cwd=config.ROOT,
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-W", edited, "dataset"], cwd=config.ROOT,
                             capture_output=True, text=True, check=True)
     assert re.findall(r"echo (\w+) >> build/\.queue", result.stdout) == reruns
     assert result.stdout.rstrip().endswith("-m pipeline.batch build/.queue")
