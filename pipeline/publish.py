@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from pipeline import config, describe, metadata
 from pipeline.arrow import PARQUET_OPTIONS, read_table, to_arrow
-from pipeline.errors import OutputError, report
+from pipeline.errors import OutputError, ValidationFailed, report
 
 DUCKDB_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE", "bool": "BOOLEAN"}
 # Spreadsheet programs run a cell that starts with one of these as a formula.
@@ -72,7 +72,12 @@ def write_duckdb(path: Path, parquet_dir: Path, dataset_metadata: dict[str, str]
         con.close()
 
 
+# Written into every generation this module creates, so it only ever replaces or sweeps its own.
+MARKER = ".baoshan-resettlement-generation"
+
+
 def stage(tables: dict[str, pd.DataFrame], staging: Path, dataset_metadata: dict[str, str]) -> None:
+    (staging / MARKER).write_text(f"{config.DATASET_NAME} {config.version()}\n", encoding="utf-8")
     (staging / "parquet").mkdir()
     (staging / "csv").mkdir()
     for name, df in tables.items():
@@ -90,11 +95,26 @@ def _test_hook_after_table(name: str) -> None:
         os.kill(os.getpid(), 9)
 
 
+def ours(path: Path) -> bool:
+    return path.is_dir() and (path / MARKER).is_file()
+
+
+def check_target(out: Path) -> None:
+    """Refuse to replace anything this pipeline did not publish: --out may name a user's directory."""
+    if not (out.exists() or out.is_symlink()):
+        return
+    if out.is_dir() and not out.is_symlink() and not any(out.iterdir()):
+        return
+    if not ours(out):
+        raise OutputError(f"{out} exists and is not a dataset published by this pipeline, so it will not be "
+                          "replaced; choose another --out, or remove it yourself.")
+
+
 def swap_in(staging: Path, out: Path) -> None:
     """Point `out` at `staging` atomically; remove the previous generation afterwards."""
     previous = out.resolve() if out.is_symlink() else None
     if out.exists() and not out.is_symlink():
-        # A plain directory from elsewhere: move it aside once; later swaps are atomic.
+        # An empty directory, or one published before output/ became a link: move it aside once.
         aside = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
         out.rename(aside / out.name)
         previous = aside
@@ -110,7 +130,7 @@ def remove_abandoned(out: Path) -> None:
     """Staging directories of runs that were killed before their swap."""
     current = out.resolve() if out.is_symlink() else None
     for leftover in out.parent.glob(f".{out.name}-*"):
-        if leftover.is_dir() and leftover != current:
+        if ours(leftover) and leftover != current:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
@@ -121,6 +141,7 @@ def publish(tables: dict[str, pd.DataFrame], out: Path, dataset_metadata: dict[s
     if not os.access(out.parent, os.W_OK):
         raise OutputError(f"{out.parent} is not writable, so {out.name}/ cannot be published there; "
                           "fix its permissions or choose another --out.")
+    check_target(out)
     remove_abandoned(out)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -138,6 +159,10 @@ def publish(tables: dict[str, pd.DataFrame], out: Path, dataset_metadata: dict[s
 
 def run(build_dir: Path = config.BUILD_DIR, out: Path = config.OUTPUT_DIR) -> dict[str, pd.DataFrame]:
     paths = config.build_paths(build_dir)
+    done = paths["tables"] / ".done"
+    if not paths["checks"].exists() or (done.exists() and paths["checks"].stat().st_mtime < done.stat().st_mtime):
+        raise ValidationFailed(f"{paths['checks']} is missing or older than the tables it validates; run the "
+                               "validate stage first (make dataset, or python -m pipeline.validate).")
     tables = {name: read_table(paths["tables"] / f"{name}.parquet")
               for name in metadata.tables() if name != "checks"}
     tables["checks"] = read_table(paths["checks"])

@@ -285,3 +285,16 @@ def test_text_cells_that_look_like_formulas_are_neutralized(tmp_path):
     assert csv_safe(checks, "checks")["note"].tolist() == ["'+a", "'-b", "'@c", "d"]
     assert csv_safe(checks, "checks")["expected"].equals(checks["expected"])  # numbers are never touched
     record("clear error", "formula-like text cell in CSV", "prefixed with an apostrophe")
+
+
+def test_out_that_is_a_users_directory_is_never_replaced(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    stranger = tmp_path / ".mine-backup"  # looks like a staging directory, but is not one of ours
+    stranger.mkdir()
+    result = build(config.RAW_FILE, mine)
+    assert result.code == 4 and "is not a dataset published by this pipeline" in result.stderr
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me" and stranger.is_dir()
+    assert build(config.RAW_FILE, tmp_path / "mine-too").code == 0 and stranger.is_dir()
+    record("faults", "--out names a directory the pipeline did not publish", "exit 4, left untouched")
