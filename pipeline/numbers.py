@@ -47,13 +47,15 @@ _D = "0-9０-９"
 _NUM = rf"(?:[{_D}]{{1,3}}(?:,[{_D}]{{3}})+(?![{_D}])|[{_D}]+)(?:[.．][{_D}]+)?"
 _CN_DIGITS = "零〇一二两三四五六七八九"
 _CN = _CN_DIGITS + "十百千万亿"
+# A Chinese numeral, with decimals read after 点 (三十五点五, 二点五亿).
+_CN_NUM = rf"[{_CN}]+(?:点[{_CN_DIGITS}]+[万亿]?)?"
 _YEAR4 = rf"(?:[1１][9９]|[2２][0０])[{_D}]{{2}}"
 
 # Counter words and units, longest first so that 平方米 wins over 米.
 COUNTERS = sorted(
     """个月 人次 户次 件次 平方公里 平方米 公里 千米 公顷 公斤 千克 小时 分钟 百分点 美元
     个 名 人 户 项 件 类 种 年 岁 元 次 位 家 所 座 处 条 份 支 队 批 台 辆 套 张 本 篇
-    场 天 秒 米 亩 吨 斤 倍 间 栋 幢 层 床 期 轮 届 部 块 辆 株 头 只 匹 棵 宗 笔""".split(),
+    场 天 秒 米 亩 吨 斤 倍 间 栋 幢 层 床 期 轮 届 部 块 辆 株 头 只 匹 棵 宗 笔 口 眼 所""".split(),
     key=len,
     reverse=True,
 )
@@ -91,17 +93,17 @@ _ALTERNATIVES = [
     r"(?P<plan>" + "|".join(IDIOMS["name"]) + ")",
     rf"(?P<docnum>[\u4e00-\u9fff]{{1,12}}[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]+号|第[{_D}]+号)",
     rf"(?P<date>{_YEAR4}(?:[-/.][{_D}]{{1,2}}[-/.][{_D}]{{1,2}}(?![{_D}])"
-    rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月[{_D}]{{1,2}}日)",
+    rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)",
     rf"(?P<code>[{_D}]+(?:[-/]+[0-9A-Za-z{_D[3:]}]+){{2,}})",
     rf"(?P<year>{_YEAR4}年度?|[〇零一二三四五六七八九]{{4}}年)",
     rf"(?P<session>[{_CN}]+届(?:[{_CN}]+次)?|[{_CN}]+次(?=会议|全会|全体会议))",
     rf"(?P<ordinal>第(?:{_NUM}|[{_CN}]+)|(?m:^)[ \t\u3000]*[{_CN}]+、|[(（][{_CN}]+[)）])",
     rf"(?P<quoted>(?<=[“\"「『]){_NUM}(?=[”\"」』]))",
-    rf"(?P<pct>百分之(?P<pct_num>{_NUM}|[{_CN}]+))",
-    rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_mult>[万亿])?"
+    rf"(?P<pct>百分之(?P<pct_num>{_NUM}|{_CN_NUM}))",
+    rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_approx0>余|多)?(?P<q_mult>[万亿])?"
     rf"(?:(?P<q_unit1>{_COUNTER}|[%％])?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>[万亿])?)?"
     rf"(?P<q_approx>余|多)?(?P<q_unit>{_COUNTER}|[%％])?(?P<q_post>{_POST})?)",
-    rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>[{_CN}]+)(?P<c_approx>余|多)?(?P<c_unit>{_COUNTER})(?P<c_post>{_POST})?)",
+    rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>{_CN_NUM})(?P<c_approx>余|多)?(?P<c_unit>{_COUNTER})(?P<c_post>{_POST})?)",
 ]
 
 # Python's regex engine tries every alternative at every position, which made scanning cost
@@ -121,6 +123,7 @@ _BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
 _PATTERN_WITHOUT_DOCNUM_START = re.compile(rf"(?={_START})(?:{'|'.join(_ALTERNATIVES)})")
 
 _CJK = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_NAME_AFTER = re.compile(r"基金会|公司|集团|协会|学会|研究院|学院|大学|中学|小学|医院|热线|工程|部队|[A-Za-z]")
 _DECIMALS = re.compile(rf"[.．]([{_D}]+)")
 _MULTIPLIERS = {"万": 10_000, "亿": 100_000_000}
 _CN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
@@ -139,6 +142,11 @@ def parse_arabic(text: str) -> float:
 def parse_chinese(text: str) -> float:
     """Parse a Chinese numeral such as 两, 十三, 一百零五, 三千五百万 or 二〇二一."""
     digits = _CN_VALUES
+    if "点" in text:
+        whole, _, rest = text.partition("点")
+        fraction = rest.rstrip("万亿")
+        value = parse_chinese(whole) + float("0." + "".join(str(digits[c]) for c in fraction))
+        return value * _MULTIPLIERS.get(rest[len(fraction):], 1)
     if len(text) > 1 and all(c in digits for c in text):
         return float("".join(str(digits[c]) for c in text))
     total, section, number = 0, 0, 0
@@ -175,23 +183,25 @@ def _scaled(number: str, multiplier: str | None) -> float:
 
 
 def _looks_like_name(text: str, start: int, end: int) -> bool:
-    """An integer glued between letters, as in 长江265基金会, is part of a name."""
+    """An integer glued into a name: 长江265基金会, 5G. Anything else stays a quantity, so that a
+    number with an unknown counter word is still reported and must be accounted for."""
     before = text[start - 1] if start > 0 else ""
-    after = text[end] if end < len(text) else ""
-    return bool(before and after and _CJK.match(before) and _CJK.match(after))
+    return bool(before and _CJK.match(before) and _NAME_AFTER.match(text, end))
 
 
 # One function per alternative of _PATTERN, each building its Mention directly: tuple.__new__
 # skips the NamedTuple's Python-level __new__, which showed up in the profile.
 _tuple = tuple.__new__
-_Q_GROUPS = ("q_pre", "q_num", "q_mult", "q_unit1", "q_sep", "q_num2", "q_mult2", "q_approx", "q_unit", "q_post")
+_Q_GROUPS = ("q_pre", "q_num", "q_approx0", "q_mult", "q_unit1", "q_sep", "q_num2", "q_mult2", "q_approx", "q_unit",
+             "q_post")
 _C_GROUPS = ("c_pre", "c_num", "c_approx", "c_unit", "c_post")
 
 
 def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
     span = text[start:end]
-    pre, number, mult, unit1, sep, number2, mult2, approx, unit, post = match.group(*_Q_GROUPS)
+    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post = match.group(*_Q_GROUPS)
+    approx = approx0 or approx
     unit = unit or unit1
     if unit == "％":
         unit = "%"

@@ -54,6 +54,13 @@ def only(text: str):
         ("一百零五户", "一百零五户", 105, None, "户", "exact"),
         ("万亩规模", "万亩", 10_000, None, "亩", "exact"),
         ("平均0.76件", "0.76件", 0.76, None, "件", "exact"),
+        ("占百分之三十五点五", "百分之三十五点五", 35.5, None, "%", "exact"),
+        ("投资二点五亿元", "二点五亿元", 250_000_000, None, "元", "exact"),
+        ("投入100余万元", "100余万元", 1_000_000, None, "元", "more_than"),
+        ("共２０多个", "２０多个", 20, None, "个", "more_than"),
+        ("新建饮水井35口", "35口", 35, None, "口", "exact"),
+        ("惠及37家", "37家", 37, None, "家", "exact"),
+        ("新增35座水窖", "35座", 35, None, "座", "exact"),
     ],
 )
 def test_quantities(text, span, value, value_max, unit, qualifier):
@@ -70,12 +77,14 @@ def test_quantities(text, span, value, value_max, unit, qualifier):
     [
         ("发布日期 | 2021-07-29 |", "2021-07-29", "date"),
         ("截止2021年3月,", "2021年3月", "date"),
+        ("至6月底", "6月", "date"),
         ("于2021年7月29日", "2021年7月29日", "date"),
         ("自2020年起", "2020年", "year"),
         ("(保民政发〔2020〕2号)文件", "保民政发〔2020〕2号", "document_number"),
         ("提案(第0132号)", "第0132号", "document_number"),
         ("索引号 | 01525512-9-/2021-0729011 |", "01525512-9-/2021-0729011", "index_number"),
         ("引入了长江265基金会", "265", "name"),
+        ("建设4G基站", "4", "name"),
         ("建成“12345”政务热线", "12345", "name"),
         ("“十三五”以来", "十三五", "name"),
         ("市政协四届六次会议", "四届六次", "ordinal"),
@@ -177,3 +186,11 @@ def to_chinese(n: int) -> str:
     if not high:
         return below_10000(low)
     return below_10000(high) + "万" + ("零" if 0 < low < 1000 else "") + below_10000(low)
+
+
+def test_a_number_with_an_unknown_counter_stays_a_quantity():
+    """Only a number glued into a name is a name; otherwise it must be accounted for as a figure."""
+    mention = only("新建水渠35条渠")
+    assert (mention.kind, mention.value) == ("quantity", 35)
+    bare = only("其中35为新建")
+    assert (bare.kind, bare.value, bare.unit) == ("quantity", 35, None)
