@@ -2,7 +2,8 @@
 
 Each check computes what one figure should be from others and compares it with what the
 text reports. A check the source fails is accepted only as a pinned `source_discrepancy`:
-the pin is a fingerprint of the exact quotes involved, so any edit to them fails the build.
+the pin is a fingerprint of the figures involved (value, unit, qualifier), so any change to
+them fails the build.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ class Outcome:
 
 
 def fingerprint(facts: dict[str, dict], fact_ids: list[str]) -> str:
-    """Short hash of the values of the figures a discrepancy is pinned to.
+    """Short hash of the figures a discrepancy is pinned to: value, upper bound, unit and qualifier.
 
-    It hashes normalized values, not quotes or offsets, so the same figures written in
-    full-width digits or moved by a line ending keep the pin, and any changed figure breaks it.
+    It hashes normalized figures, not quotes or offsets, so the same figures written in full-width
+    digits or moved by a line ending keep the pin, and any changed figure (约66128人 too) breaks it.
     """
-    material = "\n".join(f"{fid}\t{facts[fid]['value']!r}\t{facts[fid]['value_max']!r}" for fid in fact_ids)
+    fields = ("value", "value_max", "unit", "qualifier")
+    material = "\n".join("\t".join([fid, *(repr(facts[fid][f]) for f in fields)]) for fid in fact_ids)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 

@@ -135,3 +135,9 @@ def test_check_only_validates_and_publishes_nothing(tmp_path):
     assert (tmp_path / "build" / "checks.parquet").exists()
     failed = build(edited(tmp_path, "覆盖99个安置点", "覆盖98个安置点"), tmp_path / "out", "--check")
     assert failed.code == 3 and "check coverage.elderly_care failed" in failed.stderr
+
+
+def test_requalified_pinned_figure_breaks_the_pin(tmp_path):
+    """约66128人 has the same value, but it is no longer the figure the discrepancy was pinned to."""
+    result = build(edited(tmp_path, "66128人", "约66128人"), tmp_path / "out")
+    assert_failed(result, 3, "check population.persons_sum failed", "still fails", "'约66128人'")
