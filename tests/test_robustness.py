@@ -6,6 +6,7 @@ Every case records how it was handled; `pytest_terminal_summary` in conftest.py 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import shutil
@@ -139,6 +140,13 @@ def allowed_differences(tables: dict[str, pd.DataFrame], fact_id: str) -> set[tu
     return allowed
 
 
+def failing_checks_naming(stderr: str, fact_id: str) -> list[str]:
+    """The checks whose failure block names this figure (blocks are separated by blank lines)."""
+    blocks = stderr.removeprefix("validation failed: ").split("\n\n")
+    return [match.group(1) for block in blocks
+            if (match := re.match(r"(?:check|schema) (\S+) (?:failed|cannot run)", block)) and fact_id in block]
+
+
 @pytest.fixture(scope="module")
 def clean_tables(clean_build):
     return {name: clean_build.table(name) for name in metadata.tables()}
@@ -155,8 +163,7 @@ def test_mutating_a_figure_is_caught_or_propagated(tmp_path, clean_tables, fact_
     # behaviour is tested on its own), so the suite skips writing 81 DuckDB files.
     result = build(raw, tmp_path / "out", "--check", "--build-dir", str(tmp_path / "build"))
     if result.code != 0:
-        named = re.findall(r"(?:check|schema) (\S+) (?:failed|cannot run)", result.stderr)
-        outcome = "caught" if result.code == 3 and named and fact_id in result.stderr else "silent"
+        outcome = "caught" if result.code == 3 and failing_checks_naming(result.stderr, fact_id) else "silent"
         assert "Traceback" not in result.stderr
     else:
         validated = tmp_path / "build"
@@ -170,6 +177,33 @@ def test_mutating_a_figure_is_caught_or_propagated(tmp_path, clean_tables, fact_
     assert outcome != "silent", result.stderr
     if fact_id in guarded_fact_ids():
         assert outcome == "caught", f"{fact_id} takes part in an equality check but the mutation was {outcome}"
+
+
+def bound_cases() -> list[tuple[str, str, list[str], str]]:
+    """(check_id, fact_id, bound figures, how) for every figure that an inequality check bounds."""
+    cases = []
+    for check in metadata.checks():
+        if check["type"] == "at_most":
+            cases.append((check["check_id"], check["part"], [check["whole"]], "above"))
+        elif check["type"] == "min_product":
+            cases.append((check["check_id"], check["value"], check["factors"], "below"))
+    return cases
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("check_id", "fact_id", "bound", "how"), bound_cases(), ids=[c[0] for c in bound_cases()])
+def test_pushing_a_figure_past_its_bound_is_caught(tmp_path, clean_tables, check_id, fact_id, bound, how):
+    """The leading-digit mutation rarely crosses an inequality's bound; one past the bound always does."""
+    facts = clean_tables["facts"].set_index("fact_id")
+    fact, quote = facts.loc[fact_id], facts.loc[fact_id, "quote"]
+    limit = int(math.prod(facts.loc[f, "value"] for f in bound))
+    number = re.search(r"\d+", quote)
+    new_quote = quote[:number.start()] + str(limit + 1 if how == "above" else limit - 1) + quote[number.end():]
+    raw = tmp_path / "pushed.txt"
+    raw.write_text(RAW_TEXT[:fact["char_start"]] + new_quote + RAW_TEXT[fact["char_end"]:], encoding="utf-8")
+    result = build(raw, tmp_path / "out", "--check")
+    assert result.code == 3 and check_id in failing_checks_naming(result.stderr, fact_id), result.stderr
+    record("mutation suite", f"{fact_id}: {quote} -> {new_quote} ({how} the bound of {check_id})", "caught")
 
 
 @pytest.mark.slow
