@@ -42,16 +42,17 @@ $(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/extract.py pipeline/entitie
 	$(call queue,extract)
 
 $(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/tables.py pipeline/entity_tables.py pipeline/reference.py \
-		pipeline/arrow.py pipeline/metadata.py pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml \
-		pipeline/catalog/entities.yaml pipeline/catalog/glossary.yaml $(COMMON)
+		pipeline/arrow.py pipeline/metadata.py pipeline/numbers.py pipeline/catalog/tables.yaml \
+		pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml pipeline/catalog/glossary.yaml $(COMMON)
 	$(call queue,tables)
 
 $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/validate.py pipeline/checks.py pipeline/crosschecks.py \
-		pipeline/reference.py pipeline/catalog/checks.yaml $(wildcard schemas/*.py) $(COMMON)
+		pipeline/reference.py pipeline/tables.py pipeline/arrow.py pipeline/metadata.py pipeline/catalog/checks.yaml \
+		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(wildcard schemas/*.py) $(COMMON)
 	$(call queue,validate)
 
 $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py pipeline/describe.py \
-		pipeline/batch.py $(COMMON)
+		pipeline/arrow.py pipeline/metadata.py pipeline/batch.py pipeline/catalog/tables.yaml $(COMMON)
 	@echo publish >> $(QUEUE)
 	$(PY) -m pipeline.batch $(QUEUE)
 

@@ -163,7 +163,7 @@ def declared_checks(items: list[dict]) -> list[Check]:
     for entry in metadata.figures()["lists"]:
         if entry.get("count_fact"):
             spec = {"check_id": f"list_count.{entry['list_id']}", "type": "list_count",
-                    "description": f"The list of {entry['title_en'].lower()} has as many items as the text says.",
+                    "description": f"The list '{entry['title_en']}' has as many items as the text says.",
                     "count_fact": entry["count_fact"], "list_id": entry["list_id"]}
             checks.append(ListCountCheck(spec, items))
     return checks

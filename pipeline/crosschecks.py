@@ -68,7 +68,7 @@ def translation_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
         if untranslated or stale:
             found = "、".join(rows["name_zh"]) or "(none)"
             problems.append(
-                f"check translations.{entry['list_id']} failed: the list of {entry['title_en'].lower()} in the text "
+                f"check translations.{entry['list_id']} failed: the list '{entry['title_en']}' in the text "
                 f"and its English names in pipeline/catalog/figures.yaml disagree\n"
                 f"  items found: {found}\n"
                 + (f"  items without English: {'、'.join(untranslated)}\n" if untranslated else "")

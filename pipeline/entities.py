@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pipeline.numbers import Mention
+from pipeline.numbers import PUNCTUATION, Mention
 
 CJK = "\u4e00-\u9fff"
-_PUNCTUATION = str.maketrans("，（）：；！？", ",():;!?")
 _DOCUMENT_TITLE = re.compile(r"《([^《》]+)》")
 _YEAR_IN_NUMBER = re.compile(r"[〔\[［(]([0-9]{4})[〕\]］)]")
 
@@ -108,7 +107,7 @@ def innermost_place(item: dict, mentions: list[dict]) -> str | None:
 def find_places(text: str, items: list[dict], catalog: dict, locate: Callable[[int], str]):
     """Returns (places, place mentions, errors); list items naming a place get `place_name_zh`."""
     finder = PlaceFinder(catalog)
-    normalized = text.translate(_PUNCTUATION)
+    normalized = text.translate(PUNCTUATION)
     places = finder.discover(normalized)
     errors: list[str] = []
     kinds = catalog.get("list_places", {})
@@ -129,7 +128,7 @@ def find_places(text: str, items: list[dict], catalog: dict, locate: Callable[[i
 def find_documents(text: str, mentions: list[Mention], catalog: dict, locate: Callable[[int], str]) -> list[dict]:
     """Every 《title》 and every document number, a number right after a title being that title's."""
     spec = catalog["documents"]
-    normalized = text.translate(_PUNCTUATION)
+    normalized = text.translate(PUNCTUATION)
     numbers = [m for m in mentions if m.kind == "document_number"]
     after_title = re.compile(spec["number_after_title"])
     issuer_before = re.compile(spec["issuer_pattern"])
@@ -180,13 +179,13 @@ def _document_row(text, start, end, title, number, issuer, locate) -> dict:
 
 
 def _term_pattern(term: dict) -> re.Pattern[str]:
-    find = term.get("find", term["term_zh"]).translate(_PUNCTUATION)
+    find = term.get("find", term["term_zh"]).translate(PUNCTUATION)
     return re.compile("[0-9０-９]+".join(re.escape(part) for part in find.split("{*}")))
 
 
 def find_terms(text: str, glossary: list[dict], locate: Callable[[int], str]) -> tuple[list[dict], list[str]]:
     """Where each glossary term first appears, and how often it appears."""
-    normalized = text.translate(_PUNCTUATION)
+    normalized = text.translate(PUNCTUATION)
     rows, missing = [], []
     for term in glossary:
         matches = list(_term_pattern(term).finditer(normalized))

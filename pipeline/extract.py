@@ -15,10 +15,8 @@ from pathlib import Path
 
 from pipeline import config, entities, metadata
 from pipeline.errors import ValidationFailed, report
-from pipeline.numbers import Mention, decimals, iso_date, iter_mentions
+from pipeline.numbers import PUNCTUATION, Mention, decimals, iso_date, iter_mentions
 
-# Full-width and ASCII punctuation are matched alike; the mapping is one-to-one, so offsets hold.
-_PUNCTUATION = str.maketrans("，（）：；！？", ",():;!?")
 _START, _REST = "\ue000", "\ue001"
 _MENTION = f"{_START}{_REST}*"
 _TOKEN = re.compile(r"\{\}|\{\*\}|\{items\}")
@@ -32,7 +30,7 @@ class Skeleton:
     """
 
     def __init__(self, text: str, mentions: list[Mention], sections: list[dict]):
-        chars = list(text.translate(_PUNCTUATION))
+        chars = list(text.translate(PUNCTUATION))
         for m in mentions:
             chars[m.char_start:m.char_end] = _START + _REST * (m.char_end - m.char_start - 1)
         self.text = "".join(chars)
@@ -49,10 +47,10 @@ class Skeleton:
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     parts, position = [], 0
     for token in _TOKEN.finditer(pattern):
-        parts.append(re.escape(pattern[position:token.start()].translate(_PUNCTUATION)))
+        parts.append(re.escape(pattern[position:token.start()].translate(PUNCTUATION)))
         parts.append({"{}": f"({_MENTION})", "{*}": _MENTION, "{items}": "(.+?)"}[token.group()])
         position = token.end()
-    parts.append(re.escape(pattern[position:].translate(_PUNCTUATION)))
+    parts.append(re.escape(pattern[position:].translate(PUNCTUATION)))
     return re.compile("".join(parts))
 
 
@@ -72,10 +70,10 @@ class Resolver:
         self.errors: list[str] = []
 
     def one(self, pattern: str, section: str, who: str) -> Mention | None:
-        matches = self.skeleton.find(pattern, section)
         if section not in self.skeleton.sections:
             self.errors.append(f"{who}: section {section} is missing from the text, so {pattern!r} cannot match")
             return None
+        matches = self.skeleton.find(pattern, section)
         if len(matches) != 1:
             where = "; ".join(f"[{m.start()}:{m.end()}] {self.text[m.start():m.end()]!r}" for m in matches)
             count = "no mention" if not matches else f"{len(matches)} places ({where})"

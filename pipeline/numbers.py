@@ -43,6 +43,8 @@ class Mention(NamedTuple):
 FIELDS = Mention._fields
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．，％", "0123456789.,%")
+# Full-width and ASCII punctuation are matched alike; one-to-one, so offsets hold.
+PUNCTUATION = str.maketrans("，（）：；！？", ",():;!?")
 _D = "0-9０-９"
 _NUM = rf"(?:[{_D}]{{1,3}}(?:,[{_D}]{{3}})+(?![{_D}])|[{_D}]+)(?:[.．][{_D}]+)?"
 _CN_DIGITS = "零〇一二两三四五六七八九"

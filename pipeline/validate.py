@@ -57,8 +57,8 @@ def _figure_of(df: pd.DataFrame, index, column, facts: pd.DataFrame) -> str:
     return f" (figure {fact_id}{where})"
 
 
-def validate(tables: dict[str, pd.DataFrame], text: str | None = None) -> pd.DataFrame:
-    cross = crosschecks.problems(tables, text) if text is not None else []
+def validate(tables: dict[str, pd.DataFrame], text: str) -> pd.DataFrame:
+    cross = crosschecks.problems(tables, text)
     try:
         checks = checks_frame(tables["facts"], tables["named_items"])
     except ValidationFailed as failed:
