@@ -213,13 +213,23 @@ def ingest(raw_path: Path, encoding: str | None = None, enforce_manifest: bool =
     if enforce_manifest:
         check_manifest(raw_path, raw)
     text, used_encoding = decode(raw, encoding)
+    try:
+        parsed = parse(text)
+    except ValidationFailed as failed:
+        if encoding or used_encoding.startswith("utf"):
+            raise
+        # GB18030 decodes almost any bytes, so a file in another encoding (Big5, Shift-JIS ...) arrives
+        # here as nonsense; say so rather than report a missing header.
+        raise InputError(f"{raw_path.name} decoded as {used_encoding}, a guess, but the document's layout was not "
+                         f"found ({failed.args[0]}). The file may be in another encoding; name it with --encoding, "
+                         "or convert the file to UTF-8.") from None
     return {
         "source_file": raw_path.name,
         "raw_sha256": hashlib.sha256(raw).hexdigest(),
         "raw_bytes": len(raw),
         "encoding": used_encoding,
         "text": text,
-        **parse(text),
+        **parsed,
     }
 
 

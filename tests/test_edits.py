@@ -141,3 +141,9 @@ def test_requalified_pinned_figure_breaks_the_pin(tmp_path):
     """约66128人 has the same value, but it is no longer the figure the discrepancy was pinned to."""
     result = build(edited(tmp_path, "66128人", "约66128人"), tmp_path / "out")
     assert_failed(result, 3, "check population.persons_sum failed", "still fails", "'约66128人'")
+
+
+def test_text_in_an_undetected_encoding_asks_for_encoding(tmp_path):
+    path = tmp_path / "big5.txt"
+    path.write_bytes(RAW_TEXT.encode("big5", errors="replace"))
+    assert_failed(build(path, tmp_path / "out"), 2, "decoded as gb18030, a guess", "--encoding")
