@@ -36,7 +36,8 @@ def fingerprint(facts: dict[str, dict], fact_ids: list[str]) -> str:
     """Short hash of the figures a discrepancy is pinned to: value, upper bound, unit and qualifier.
 
     It hashes normalized figures, not quotes or offsets, so the same figures written in full-width
-    digits or moved by a line ending keep the pin, and any changed figure, even one that only gains a qualifier such as 约, breaks it.
+    digits or moved by a line ending keep the pin, and any changed figure, even one that only gains
+    a qualifier such as 约, breaks it.
     """
     fields = ("value", "value_max", "unit", "qualifier")
     material = "\n".join("\t".join([fid, *(repr(facts[fid][f]) for f in fields)]) for fid in fact_ids)
