@@ -55,7 +55,7 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         "",
         "## What this is",
         "",
-        f"The {documents['publisher_zh']} ({manifest['publisher_en']}) published, on "
+        f"The {documents['publisher_zh']} ({documents['publisher_en']}) published, on "
         f"{documents['publication_date']}, its reply {manifest['title_zh']} ({manifest['title_en']}). "
         f"This dataset holds every statistical figure in it ({len(tables['facts'])} figures, "
         f"{len(tables['mentions'])} numeric mentions accounted for), each traced to the exact characters "
@@ -73,7 +73,7 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         "## Source",
         "",
         f"- Title: {manifest['title_zh']}",
-        f"- Publisher: {documents['publisher_zh']} ({manifest['publisher_en']})",
+        f"- Publisher: {documents['publisher_zh']} ({documents['publisher_en']})",
         f"- Publication date: {documents['publication_date']}",
         f"- Index number (索引号): {documents['index_number']}",
         f"- URL: {source_url}",
@@ -175,7 +175,7 @@ def citation(documents: dict[str, Any], manifest: dict[str, Any], released: str)
         "references": [{
             "type": "government-document",
             "title": manifest["title_zh"],
-            "authors": [{"name": f"{documents['publisher_zh']} ({manifest['publisher_en']})"}],
+            "authors": [{"name": f"{documents['publisher_zh']} ({documents['publisher_en']})"}],
             "date-published": documents["publication_date"],
             "notes": f"Index number {documents['index_number']}; {manifest['title_en']}.",
         }],

@@ -102,7 +102,7 @@ def descriptor(root: Path, documents: dict[str, Any], manifest: dict[str, Any], 
                files: dict[str, str]) -> dict[str, Any]:
     """The package for the release directory `root`; `files` maps other relative paths to descriptions."""
     source = {"title": f"{manifest['title_zh']} ({manifest['title_en']})",
-              "publisher": f"{documents['publisher_zh']} ({manifest['publisher_en']})",
+              "publisher": f"{documents['publisher_zh']} ({documents['publisher_en']})",
               "date": documents["publication_date"], "index_number": documents["index_number"]}
     if manifest.get("source_url"):
         source["path"] = manifest["source_url"]
