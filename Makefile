@@ -42,12 +42,14 @@ $(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/extract.py pipeline/entitie
 	$(call queue,extract)
 
 $(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/tables.py pipeline/entity_tables.py pipeline/reference.py \
-		pipeline/arrow.py pipeline/metadata.py pipeline/numbers.py pipeline/catalog/tables.yaml \
+		pipeline/arrow.py pipeline/metadata.py pipeline/numbers.py pipeline/translation.py \
+		pipeline/catalog/tables.yaml pipeline/catalog/translations.yaml \
 		pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml pipeline/catalog/glossary.yaml $(COMMON)
 	$(call queue,tables)
 
 $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/validate.py pipeline/checks.py pipeline/crosschecks.py \
-		pipeline/reference.py pipeline/tables.py pipeline/arrow.py pipeline/metadata.py pipeline/catalog/checks.yaml \
+		pipeline/reference.py pipeline/tables.py pipeline/arrow.py pipeline/metadata.py pipeline/translation.py \
+		pipeline/catalog/checks.yaml pipeline/catalog/translations.yaml \
 		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(wildcard schemas/*.py) $(COMMON)
 	$(call queue,validate)
 

@@ -30,23 +30,27 @@ def field_metadata(column: dict) -> dict[str, str]:
     return meta
 
 
-def arrow_schema(name: str, extra: dict[str, str] | None = None) -> pa.Schema:
+def arrow_schema(name: str, extra: dict[str, str] | None = None, strict: bool = True) -> pa.Schema:
+    """The declared schema. `strict=False` lets every column hold nulls: the tables stage writes what it
+    could build, and validation reports a missing value as a named problem rather than a crash."""
     table = metadata.tables()[name]
-    fields = [pa.field(c["name"], ARROW_TYPES[c["type"]], nullable=c["nullable"], metadata=field_metadata(c))
+    fields = [pa.field(c["name"], ARROW_TYPES[c["type"]], nullable=c["nullable"] or not strict,
+                       metadata=field_metadata(c))
               for c in table["columns"]]
     table_meta = {"table": name, "title": table["title"], "description": table["description"],
                   "primary_key": json.dumps(table["primary_key"]), **(extra or {})}
     return pa.schema(fields, metadata=table_meta)
 
 
-def to_arrow(df: pd.DataFrame, name: str, extra: dict[str, str] | None = None) -> pa.Table:
-    schema = arrow_schema(name, extra)
+def to_arrow(df: pd.DataFrame, name: str, extra: dict[str, str] | None = None, strict: bool = True) -> pa.Table:
+    schema = arrow_schema(name, extra, strict)
     table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     return table.replace_schema_metadata(schema.metadata)
 
 
-def write_table(df: pd.DataFrame, name: str, path: Path, extra: dict[str, str] | None = None) -> None:
-    pq.write_table(to_arrow(df, name, extra), path, **PARQUET_OPTIONS)
+def write_table(df: pd.DataFrame, name: str, path: Path, extra: dict[str, str] | None = None,
+                strict: bool = True) -> None:
+    pq.write_table(to_arrow(df, name, extra, strict), path, **PARQUET_OPTIONS)
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -39,6 +39,31 @@ def discrepancies(tables: dict[str, pd.DataFrame]) -> list[str]:
     return blocks
 
 
+def reading_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What a reader needs beside each value: its sentence in English, its period, its area, its notes."""
+    facts = tables["facts"]
+    bases = facts["as_of_basis_en"].value_counts()
+    noted = facts[facts["note_en"].notna()]
+    return [
+        f"`sentences` holds the letter in {len(tables['sentences'])} sentences, each in Chinese and in an English "
+        "translation written for this dataset; every figure in the English is rendered from the published value. "
+        "`facts.sentence_id` joins each figure to its sentence.",
+        "",
+        "Every figure has a reference period (`as_of`, ISO 8601: a date, a month, a year or an interval such as "
+        "`2016/2020`) and says where it comes from (`as_of_basis`): "
+        + "; ".join(f"{basis.lower()}: {count}" for basis, count in bases.items())
+        + ". `as_of_quote` is the phrase that gives it. `ref_area_code` is the GB/T 2260 code of the area "
+        "the figure describes (joins to `places.admin_code`).",
+        "",
+        f"Reading {len(noted)} figures took a choice; `note_en` and `note_zh` say which, with both readings and "
+        "the values they imply where there are two:",
+        "",
+        *(f"- `{row.fact_id}` ({_cell(row.quote)}): {_cell(row.note_en)}" for row in noted.itertuples()),
+        "",
+        "`checks.relation` says whether a check is a relation the text implies or only a plausibility limit.",
+    ]
+
+
 def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], manifest: dict[str, Any],
                  released: str, changelog: str) -> str:
     version = config.version()
@@ -69,6 +94,10 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         "",
         "Every column is described in `DATA_DICTIONARY.md`, in `datapackage.json`, in the Parquet field "
         "metadata and in the DuckDB comments, all generated from one declaration.",
+        "",
+        "## Reading the figures",
+        "",
+        *reading_notes(tables),
         "",
         "## Source",
         "",

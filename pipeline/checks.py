@@ -27,6 +27,7 @@ class Outcome:
     tolerance: float
     passed: bool
     formula: str
+    relation: str = "implied"
     status: str = "pass"
     note: str | None = None
     extra_lines: list[str] = field(default_factory=list)
@@ -68,7 +69,7 @@ class Check:
     def outcome(self, expected, observed, tolerance, formula) -> Outcome:
         passed = abs(expected - observed) <= tolerance + 1e-9
         return Outcome(self.check_id, self.spec["type"], self.description, self.fact_ids(),
-                       expected, observed, tolerance, passed, formula)
+                       expected, observed, tolerance, passed, formula, self.spec["relation"])
 
 
 class RateCheck(Check):
@@ -165,13 +166,14 @@ def declared_checks(items: list[dict]) -> list[Check]:
         if entry.get("count_fact"):
             spec = {"check_id": f"list_count.{entry['list_id']}", "type": "list_count",
                     "description": f"The list '{entry['title_en']}' has as many items as the text says.",
-                    "count_fact": entry["count_fact"], "list_id": entry["list_id"]}
+                    "count_fact": entry["count_fact"], "list_id": entry["list_id"], "relation": "implied"}
             checks.append(ListCountCheck(spec, items))
     return checks
 
 
 def describe_failure(outcome: Outcome, facts: dict[str, dict], reason: str) -> str:
-    lines = [f"check {outcome.check_id} failed: {outcome.description}",
+    kind = "a plausibility limit" if outcome.relation == "plausibility" else "a relation the text implies"
+    lines = [f"check {outcome.check_id} failed ({kind}): {outcome.description}",
              f"  {reason}",
              f"  expected {outcome.expected:g} (from {outcome.formula}), observed {outcome.observed:g}, "
              f"tolerance {outcome.tolerance:g}"]

@@ -3,14 +3,17 @@
 - provenance: every span a table declares (`spans:` in tables.yaml) equals its quote in the text;
 - references: every column declared with `references: table.column` points at an existing row;
 - translations: every place and list item has its curated English, and every curated English
-  name of a list item still has its item in the text (so deleting an item fails here too).
+  name of a list item still has its item in the text (so deleting an item fails here too);
+- sentences: they partition the text, every figure lies in its sentence, and every English template
+  renders (no digit, every figure of its sentence exactly once, a Chinese fingerprint that still matches).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from pipeline import metadata
+from pipeline import metadata, translation
+from pipeline.numbers import decimals
 
 
 def _cells(df: pd.DataFrame, columns: list[str]) -> list[tuple]:
@@ -76,5 +79,38 @@ def translation_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
+def _records(df: pd.DataFrame) -> list[dict]:
+    return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+def sentence_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
+    """The sentences cover every non-blank character once and in order, every figure lies inside its
+    sentence, and every sentence's English templates are sound (pipeline/translation.py)."""
+    sentences = _records(tables["sentences"])
+    problems, position = [], 0
+    for sentence in sentences:
+        gap = text[position:sentence["char_start"]]
+        if gap.strip() or sentence["char_start"] < position:
+            problems.append(f"check sentences_partition failed: before {sentence['sentence_id']} "
+                            f"[{sentence['char_start']}:{sentence['char_end']}] the text {gap!r} from offset "
+                            f"{position} is in no sentence, or sentences overlap")
+        position = sentence["char_end"]
+    if text[position:].strip():
+        problems.append(f"check sentences_partition failed: the text after offset {position} is in no sentence")
+    spans = {s["sentence_id"]: (s["char_start"], s["char_end"]) for s in sentences}
+    outside = []
+    for fact in _records(tables["facts"]):
+        start, end = spans.get(fact["sentence_id"], (0, -1))
+        if not (start <= fact["char_start"] and fact["char_end"] <= end):
+            outside.append(f"{fact['fact_id']} [{fact['char_start']}:{fact['char_end']}] is not inside its sentence "
+                           f"{fact['sentence_id']} [{start}:{end}]")
+    if outside:
+        problems.append("check facts_in_sentence failed:\n  " + "\n  ".join(outside[:20]))
+    _, template_problems = translation.translate(sentences, _records(tables["mentions"]), metadata.translations(),
+                                                 decimals)
+    return problems + template_problems
+
+
 def problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
-    return [*provenance_problems(tables, text), *reference_problems(tables), *translation_problems(tables)]
+    return [*provenance_problems(tables, text), *reference_problems(tables), *translation_problems(tables),
+            *sentence_problems(tables, text)]

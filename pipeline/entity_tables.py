@@ -116,5 +116,5 @@ def document_rows(extracted: dict) -> list[dict]:
 def glossary_rows(extracted: dict) -> list[dict]:
     found = {row["term_id"]: row for row in extracted["glossary"]}
     return [{**{k: term[k] for k in ("term_id", "term_zh", "term_en", "definition_en", "source")},
-             "pinyin": reference.term_pinyin(term["term_zh"]), **found[term["term_id"]]}
+             "pinyin": reference.term_pinyin(term["term_zh"], term.get("readings")), **found[term["term_id"]]}
             for term in metadata.glossary() if term["term_id"] in found]

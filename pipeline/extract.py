@@ -15,7 +15,9 @@ from pathlib import Path
 
 from pipeline import config, entities, metadata
 from pipeline.errors import ValidationFailed, report
-from pipeline.numbers import PUNCTUATION, Mention, decimals, iso_date, iter_mentions
+from pipeline.numbers import PUNCTUATION, Mention, decimals, iso_date, iter_mentions, parse_chinese
+
+CN_NUMERALS = "零〇一二两三四五六七八九十百千"
 
 _START, _REST = "\ue000", "\ue001"
 _MENTION = f"{_START}{_REST}*"
@@ -81,6 +83,16 @@ class Resolver:
             return None
         return self.mentions[self.skeleton.by_start[matches[0].start(1)]]
 
+    def phrase(self, pattern: str, section: str, who: str) -> tuple[re.Match[str], Mention | None] | None:
+        """The one place a phrase matches; with its mention when the pattern marks one with `{}`."""
+        matches = self.skeleton.find(pattern, section)
+        if len(matches) != 1:
+            count = "nothing" if not matches else f"{len(matches)} places"
+            self.errors.append(f"{who}: phrase {pattern!r} in {section} matched {count}")
+            return None
+        match = matches[0]
+        return match, (self.mentions[self.skeleton.by_start[match.start(1)]] if match.re.groups else None)
+
     def span(self, pattern: str, section: str, who: str) -> tuple[int, int] | None:
         matches = self.skeleton.find(pattern, section)
         if len(matches) != 1:
@@ -115,12 +127,6 @@ def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[i
             resolver.errors.append(f"{who}: {mention.text!r} is already claimed by {claims[index][0]}")
             continue
         claims[index] = (entry["fact_id"], None)
-        as_of = None
-        if "as_of" in entry:
-            dated = resolver.one(entry["as_of"], entry["section"], f"{who} as_of")
-            as_of = iso_date(dated.text) if dated and dated.kind in ("date", "year") else None
-            if dated and as_of is None:
-                resolver.errors.append(f"{who}: as_of anchor points at {dated.text!r}, which is not a date")
         table = entry["table"]
         facts.append({
             "fact_id": entry["fact_id"],
@@ -132,7 +138,7 @@ def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[i
             "unit": entry["unit"],
             "qualifier": entry.get("qualifier", mention.qualifier),
             "decimals": decimals(mention.text),
-            "as_of": as_of,
+            "area_zh": entry.get("area", catalog["default_area"]),
             "quote": mention.text,
             "char_start": mention.char_start,
             "char_end": mention.char_end,
@@ -146,6 +152,66 @@ def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[i
         if mention is not None:
             claims[index_of[mention.char_start]] = (entry["kind"], entry["reason"])
     return facts, claims
+
+
+def five_year_plan_years(numeral: int) -> tuple[int, int]:
+    """Years of the n-th Five-Year Plan. Plans ran five years from 1953, except that the third began
+    in 1966 after the 1963-65 readjustment; so the 13th (十三五) is 2016-2020."""
+    start = 1953 + 5 * (numeral - 1) if numeral < 3 else 1966 + 5 * (numeral - 3)
+    return start, start + 4
+
+
+def resolve_periods(resolver: Resolver, catalog: dict, publication_date: str) -> list[dict]:
+    """The phrases that date figures (目前, 截止…, 年内, “十三五”以来 ...), with the period each gives."""
+    periods = []
+    for entry in catalog["periods"]:
+        found = resolver.phrase(entry["find"], entry["section"], f"period {entry['period_id']}")
+        if found is None:
+            continue
+        match, mention = found
+        means = entry["means"]
+        if means == "reply_date":
+            as_of = publication_date
+        elif means == "reply_year":
+            as_of = publication_date[:4]
+        elif means == "mention_date" and mention is not None and mention.kind in ("date", "year"):
+            as_of = iso_date(mention.text)
+        elif means == "five_year_plan" and mention is not None and (numeral := re.search(f"([{CN_NUMERALS}]+)五",
+                                                                                         mention.text)):
+            # 十三五: the plan's ordinal (十三) and 五, for five-year
+            as_of = "/".join(map(str, five_year_plan_years(int(parse_chinese(numeral.group(1))))))
+        else:
+            resolver.errors.append(f"period {entry['period_id']}: {match.group()!r} gives no {means}")
+            continue
+        # A date is quoted as itself; any other period as its phrase (目前, 年内, “十三五”以来).
+        start, end = (mention.char_start, mention.char_end) if means == "mention_date" else match.span()
+        periods.append({**entry, "as_of": as_of, "quote": resolver.text[start:end], "char_start": start,
+                        "char_end": end})
+    return periods
+
+
+def sentence_at(position: int, sentences: list[dict]) -> dict:
+    return sentences[bisect_right([s["char_start"] for s in sentences], position) - 1]
+
+
+def date_facts(facts: list[dict], periods: list[dict], sentences: list[dict], publication_date: str) -> None:
+    """Give every figure its sentence and its reference period: a phrase in its sentence, else the nearest
+    earlier one of its paragraph, else the reply's date (the latest the figure can describe)."""
+    for fact in facts:
+        sentence = sentence_at(fact["char_start"], sentences)
+        fact["sentence_id"] = sentence["sentence_id"]
+        in_sentence = [p for p in periods if sentence["char_start"] <= p["char_start"] < sentence["char_end"]]
+        earlier = [p for p in periods if p["scope"] == "paragraph" and p["section"] == fact["section"]
+                   and p["char_end"] <= sentence["char_start"]]
+        period = in_sentence[0] if in_sentence else (earlier[-1] if earlier else None)
+        if period is None:
+            fact.update(as_of=publication_date, as_of_basis="reply_date", as_of_quote=None,
+                        as_of_char_start=None, as_of_char_end=None)
+            continue
+        basis = "programme_period" if period["means"] == "five_year_plan" else \
+            "stated_in_sentence" if in_sentence else "stated_for_paragraph"
+        fact.update(as_of=period["as_of"], as_of_basis=basis, as_of_quote=period["quote"],
+                    as_of_char_start=period["char_start"], as_of_char_end=period["char_end"])
 
 
 def resolve_lists(resolver: Resolver, catalog: dict) -> list[dict]:
@@ -173,7 +239,8 @@ def resolve_lists(resolver: Resolver, catalog: dict) -> list[dict]:
     return items
 
 
-def account(mentions: list[Mention], claims: dict, sections: list[dict]) -> tuple[list[dict], list[str]]:
+def account(mentions: list[Mention], claims: dict, sections: list[dict],
+            sentences: list[dict]) -> tuple[list[dict], list[str]]:
     """Every mention is a figure, a classified non-figure, or an error."""
     rows, unaccounted = [], []
     for i, m in enumerate(mentions):
@@ -188,7 +255,8 @@ def account(mentions: list[Mention], claims: dict, sections: list[dict]) -> tupl
             fact_id, accounted_as = claim, "figure"
         else:
             fact_id, accounted_as = None, claim
-        rows.append({"mention_id": i, "section": section, **m._asdict(), "kind": m.kind,
+        rows.append({"mention_id": i, "section": section,
+                     "sentence_id": sentence_at(m.char_start, sentences)["sentence_id"], **m._asdict(), "kind": m.kind,
                      "fact_id": fact_id, "accounted_as": accounted_as, "note": note})
     return rows, unaccounted
 
@@ -199,8 +267,10 @@ def extract(document: dict) -> dict:
     mentions = list(iter_mentions(text))
     resolver = Resolver(text, mentions, sections)
     facts, claims = resolve_facts(resolver, catalog)
+    publication_date = iso_date(document["header"]["发布日期"]["value"])
+    date_facts(facts, resolve_periods(resolver, catalog, publication_date), document["sentences"], publication_date)
     items = resolve_lists(resolver, catalog)
-    mention_rows, unaccounted = account(mentions, claims, sections)
+    mention_rows, unaccounted = account(mentions, claims, sections, document["sentences"])
     found = find_entities(text, sections, mentions, items)
     problems = found.pop("problems")
     if resolver.errors:

@@ -22,6 +22,11 @@ ENCODINGS = ("utf-8", "gb18030")
 HEADER_KEYS = ("索引号", "发布机构", "公开目录", "发布日期", "文号", "浏览量")
 _HEADING = re.compile(r"[ \t\u3000]*([一二三四五六七八九十]+)、(\S.{0,40}?)[ \t\u3000]*$")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+$")
+# A sentence ends at a full stop, exclamation or question mark or semicolon (full-width or ASCII),
+# with any closing quotes or brackets that follow it, or at the end of its line.
+_TERMINATORS = "。！？；!?;"
+_SENTENCE = re.compile(rf"[^\n{_TERMINATORS}]*(?:[{_TERMINATORS}][”’」』）)]*|\n|$)")
+_BLANK = " \t\u3000\r\n"
 
 
 def read_raw(path: Path) -> bytes:
@@ -196,6 +201,25 @@ def split_sections(text: str, lines: list[tuple[int, int, str]], first_body_line
     return sections
 
 
+def split_sentences(text: str, sections: list[dict]) -> list[dict]:
+    """Every sentence of the text, trimmed of surrounding blanks: header lines, headings and the
+    clauses between terminators are rows of their own. Together they cover every character of the
+    text that is not a blank, once and in order."""
+    sentences: list[dict] = []
+    counts: dict[str, int] = {}
+    for match in _SENTENCE.finditer(text):
+        piece = match.group()
+        start = match.start() + len(piece) - len(piece.lstrip(_BLANK))
+        end = match.start() + len(piece.rstrip(_BLANK))
+        if end <= start:
+            continue
+        section = next(s["section_id"] for s in reversed(sections) if s["char_start"] <= start)
+        position = counts[section] = counts.get(section, 0) + 1
+        sentences.append({"sentence_id": f"{section}.s{position:02d}", "section": section, "position": position,
+                          "char_start": start, "char_end": end, "text_zh": text[start:end]})
+    return sentences
+
+
 def parse(text: str) -> dict:
     lines = _lines(text)
     header, used = parse_header(text, lines)
@@ -205,7 +229,7 @@ def parse(text: str) -> dict:
                         "char_start": 0, "char_end": header_end})
     opening = next(s for s in sections if s["section_id"] == "opening")
     letter = parse_letter(text, opening["char_start"], opening["char_end"])
-    return {"header": header, "letter": letter, "sections": sections}
+    return {"header": header, "letter": letter, "sections": sections, "sentences": split_sentences(text, sections)}
 
 
 def ingest(raw_path: Path, encoding: str | None = None, enforce_manifest: bool = False) -> dict:
@@ -250,7 +274,7 @@ def main() -> None:
     args = parser.parse_args()
     document = run(args.raw, args.out, args.encoding)
     print(f"ingest: {document['source_file']} ({document['encoding']}, {len(document['text'])} characters, "
-          f"{len(document['sections'])} sections)")
+          f"{len(document['sections'])} sections, {len(document['sentences'])} sentences)")
 
 
 if __name__ == "__main__":

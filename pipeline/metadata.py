@@ -18,9 +18,12 @@ from pipeline.errors import ValidationFailed
 COLUMN_KEYS = {"name", "type", "description", "label_zh", "unit", "nullable", "unique", "allowed", "ge", "le",
                "pattern", "derived", "figure", "from_row", "labels", "references"}
 ROW_KEYS = {"zh", "en", "in_partition", "denominator", "note"}
-GLOSSARY_KEYS = {"term_id", "term_zh", "term_en", "definition_en", "source", "find"}
+GLOSSARY_KEYS = {"term_id", "term_zh", "term_en", "definition_en", "source", "find", "readings"}
 FACT_KEYS = {"fact_id", "section", "metric_zh", "metric_en", "unit", "find", "table", "row", "column",
-             "qualifier", "sign", "as_of"}
+             "qualifier", "sign", "area", "note_en", "note_zh"}
+PERIOD_KEYS = {"period_id", "section", "find", "means", "scope"}
+PERIOD_MEANINGS = {"reply_date", "reply_year", "mention_date", "five_year_plan"}
+TRANSLATION_KEYS = {"zh", "en"}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -42,7 +45,25 @@ def figures() -> dict[str, Any]:
     catalog = _load("figures.yaml")
     for entry in catalog["facts"]:
         _require_keys(f"figures.yaml fact {entry.get('fact_id')}", entry, FACT_KEYS)
+    for entry in catalog["periods"]:
+        _require_keys(f"figures.yaml period {entry.get('period_id')}", entry, PERIOD_KEYS)
+        if entry.get("means") not in PERIOD_MEANINGS or entry.get("scope") not in ("sentence", "paragraph"):
+            raise ValidationFailed(f"check catalog_keys failed: figures.yaml period {entry.get('period_id')} needs "
+                                   f"means in {sorted(PERIOD_MEANINGS)} and scope sentence or paragraph")
     return catalog
+
+
+@cache
+def translations() -> dict[str, dict[str, str]]:
+    """translations.yaml: {sentence_id: {zh, en}}, the curated English of every sentence."""
+    sentences = _load("translations.yaml")["sentences"]
+    for sentence_id, entry in sentences.items():
+        _require_keys(f"translations.yaml {sentence_id}", entry, TRANSLATION_KEYS)
+        missing = TRANSLATION_KEYS - set(entry)
+        if missing:
+            raise ValidationFailed(f"check catalog_keys failed: translations.yaml {sentence_id} lacks "
+                                   f"{sorted(missing)}")
+    return sentences
 
 
 def catalog_key(text: str) -> str:

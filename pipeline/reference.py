@@ -55,16 +55,25 @@ def name_of(code: str) -> str | None:
     return None
 
 
-def _syllables(text: str) -> list[str]:
+def _syllables(text: str, readings: dict[str, str] | None = None) -> list[str]:
+    """One reading per Chinese character (others kept in runs as written); `readings` overrides the
+    dictionary's reading of a character."""
     from pypinyin import Style, pinyin  # 0.3 s to import; validate and publish import this module but need no pinyin
 
-    return [reading[0] for reading in pinyin(text, style=Style.TONE, errors="default")]
+    tokens, position = [], 0
+    for reading in pinyin(text, style=Style.TONE, errors="default"):
+        token = reading[0]
+        is_syllable = _SYLLABLE.match(token) is not None and token != text[position:position + len(token)]
+        char = text[position]
+        tokens.append(readings[char] if is_syllable and readings and char in readings else token)
+        position += 1 if is_syllable else len(token)
+    return tokens
 
 
-def term_pinyin(text: str) -> str:
+def term_pinyin(text: str, readings: dict[str, str] | None = None) -> str:
     """Pinyin of a term, one syllable per character, punctuation and digits kept as written."""
     out = ""
-    for token in _syllables(text):
+    for token in _syllables(text, readings):
         out += (" " if out and _SYLLABLE.match(token) and out[-1] not in "“(" else "") + token
     return out
 
@@ -74,3 +83,20 @@ def place_pinyin(name_zh: str, suffix: str) -> str:
     stem = name_zh[:len(name_zh) - len(suffix)] if suffix else name_zh
     words = [stem[i:i + 2] for i in range(0, len(stem), 2)] + ([suffix] if suffix else [])
     return " ".join("".join(_syllables(word)).capitalize() for word in words)
+
+
+def romanize(text: str) -> str:
+    """Toneless pinyin, one capitalised syllable per character (保民政发 -> Bao Min Zheng Fa), as document
+    numbers are written in English."""
+    from pypinyin import Style, lazy_pinyin
+
+    return " ".join(syllable.capitalize() for syllable in lazy_pinyin(text, style=Style.NORMAL))
+
+
+def person_name(name_zh: str) -> str:
+    """A Chinese personal name in pinyin, surname first (董蓉蓉 -> Dong Rongrong); assumes a one-character
+    surname, as nearly all are."""
+    from pypinyin import Style, lazy_pinyin
+
+    surname, *given = lazy_pinyin(name_zh, style=Style.NORMAL)
+    return " ".join(part for part in (surname.capitalize(), "".join(given).capitalize()) if part)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import config, entity_tables, metadata
+from pipeline import config, entity_tables, metadata, reference, translation
 from pipeline.arrow import write_table
-from pipeline.numbers import iso_date
+from pipeline.errors import ValidationFailed
+from pipeline.numbers import decimals, iso_date
 
 
 def frame(name: str, rows: list[dict]) -> pd.DataFrame:
@@ -34,6 +35,65 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 def fact_rows(facts: list[dict]) -> list[dict]:
     return [{k: v for k, v in fact.items() if k not in ("row", "column", "sign")} for fact in facts]
+
+
+def describe_facts(facts: list[dict], places: list[dict]) -> list[dict]:
+    """Each figure with the GB/T 2260 code of the area it describes and its rendered notes."""
+    codes = {place["name_zh"]: place["admin_code"] for place in places if place["admin_code"]}
+    entries = {entry["fact_id"]: entry for entry in metadata.figures()["facts"]}
+    by_id = {fact["fact_id"]: fact for fact in facts}
+    problems = []
+    for fact in facts:
+        entry = entries[fact["fact_id"]]
+        if fact["area_zh"] not in codes:
+            problems.append(f"check fact_area failed: {fact['fact_id']} describes {fact['area_zh']!r}, which is not "
+                            f"a place with a division code in the text (places: {sorted(codes)})")
+        for language in ("en", "zh"):
+            template = entry.get(f"note_{language}")
+            found = translation.note_problems(f"note_{language} of {fact['fact_id']}", template, by_id) \
+                if template else []
+            problems += found
+            fact[f"note_{language}"] = translation.render_note(template, by_id) if template and not found else None
+    if problems:
+        raise ValidationFailed("\n".join(problems))
+    return [{**fact, "ref_area_code": codes[fact["area_zh"]]} for fact in facts]
+
+
+def sentence_rows(document: dict, mentions: list[dict]) -> list[dict]:
+    """The letter sentence by sentence, with its English rendered from the curated templates. A sentence
+    whose templates are unsound gets no English here; validation names the problem."""
+    english, _ = translation.translate(document["sentences"], mentions, metadata.translations(), decimals,
+                                       reference.romanize)
+    return [{**sentence, "text_en": english.get(sentence["sentence_id"])} for sentence in document["sentences"]]
+
+
+def document_row(document: dict, mentions: list[dict]) -> dict:
+    header, letter = document["header"], document["letter"]
+    curated = metadata.figures()["document"]
+    session = letter["session"]
+    session_en = translation.render({"en": curated["session_en"]}, translation.slots_of(
+        {"char_start": session["char_start"], "char_end": session["char_end"]}, mentions, decimals), str)
+    name = letter["addressee"]["value"].removesuffix("委员")
+    return {
+        "document_id": "baoshan_mca_reply_cppcc_proposal",
+        "title_zh": letter["title"]["value"],
+        "publisher_zh": header["发布机构"]["value"],
+        "publication_date": iso_date(header["发布日期"]["value"]),
+        "index_number": header["索引号"]["value"],
+        "catalogue_zh": header["公开目录"]["value"],
+        "document_number": (header.get("文号") or {}).get("value"),
+        "addressee_zh": letter["addressee"]["value"],
+        "addressee_en": curated["addressee_en"].format(name=reference.person_name(name)),
+        "session_zh": session["value"],
+        "session_en": session_en[:1].upper() + session_en[1:],
+        "proposal_number": letter["proposal_number"]["value"],
+        **{key: curated[key] for key in ("title_en", "publisher_en", "catalogue_en")},
+        "source_file": document["source_file"],
+        "raw_sha256": document["raw_sha256"],
+        "raw_bytes": document["raw_bytes"],
+        "encoding": document["encoding"],
+        "characters": len(document["text"]),
+    }
 
 
 def wide_rows(name: str, facts: list[dict]) -> list[dict]:
@@ -90,10 +150,9 @@ def derive(name: str, rows: list[dict], facts: list[dict]) -> None:
 
 
 def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
-    facts = extracted["facts"]
     titles = metadata.figures()["sections"]
-    header, letter = document["header"], document["letter"]
     places, place_ids = entity_tables.place_rows(extracted)
+    facts = describe_facts(extracted["facts"], places)
     tables = {
         "facts": frame("facts", fact_rows(facts)),
         "mentions": frame("mentions", extracted["mentions"]),
@@ -106,24 +165,8 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
             {**s, "title_en": titles.get(s["section_id"], {}).get("title_en", s["section_id"].title())}
             for s in document["sections"]
         ]),
-        "documents": frame("documents", [{
-            "document_id": "baoshan_mca_reply_cppcc_proposal",
-            "title_zh": letter["title"]["value"],
-            "publisher_zh": header["发布机构"]["value"],
-            "publication_date": iso_date(header["发布日期"]["value"]),
-            "index_number": header["索引号"]["value"],
-            "catalogue_zh": header["公开目录"]["value"],
-            "document_number": (header.get("文号") or {}).get("value"),
-            "addressee_zh": letter["addressee"]["value"],
-            "session_zh": letter["session"]["value"],
-            "proposal_number": letter["proposal_number"]["value"],
-            **metadata.figures()["document"],
-            "source_file": document["source_file"],
-            "raw_sha256": document["raw_sha256"],
-            "raw_bytes": document["raw_bytes"],
-            "encoding": document["encoding"],
-            "characters": len(document["text"]),
-        }]),
+        "documents": frame("documents", [document_row(document, extracted["mentions"])]),
+        "sentences": frame("sentences", sentence_rows(document, extracted["mentions"])),
     }
     for name, table in metadata.tables().items():
         if name in tables or name == "checks":
@@ -144,7 +187,7 @@ def run(build_dir: Path = config.BUILD_DIR) -> dict[str, pd.DataFrame]:
     tables = build_tables(document, extracted)
     paths["tables"].mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
-        write_table(df, name, paths["tables"] / f"{name}.parquet")
+        write_table(df, name, paths["tables"] / f"{name}.parquet", strict=False)
     (paths["tables"] / ".done").touch()  # the stage's Make target: every table above is written
     return tables
 

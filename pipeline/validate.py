@@ -26,7 +26,7 @@ def checks_frame(facts: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     item_records = items.astype(object).where(items.notna(), None).to_dict("records")
     outcomes = run_checks(fact_records, item_records)
     return frame("checks", [{
-        "check_id": o.check_id, "check_type": o.check_type, "description": o.description,
+        "check_id": o.check_id, "check_type": o.check_type, "relation": o.relation, "description": o.description,
         "fact_ids": ";".join(o.fact_ids), "expected": o.expected, "observed": o.observed,
         "tolerance": o.tolerance, "status": o.status, "note": o.note,
     } for o in outcomes])

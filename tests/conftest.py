@@ -84,6 +84,20 @@ def edited(tmp_path: Path, old: str, new: str, count: int = 1, name: str = "edit
     return path
 
 
+@pytest.fixture
+def follow_edit(monkeypatch):
+    """For a test that edits the text on purpose to test something else: the English catalog follows the
+    edit (its Chinese fingerprints get the same replacement), so the build does not stop at
+    translation_stale. The edit must not touch a placeholder's mention."""
+    from pipeline import metadata
+
+    def follow(old: str, new: str) -> None:
+        catalog = {sid: {**entry, "zh": entry["zh"].replace(old, new)} for sid, entry in metadata.translations().items()}
+        monkeypatch.setattr(metadata, "translations", lambda: catalog)
+
+    return follow
+
+
 @pytest.fixture(scope="session")
 def clean_build(tmp_path_factory) -> BuildResult:
     """One build of the real raw text, shared by tests that compare against it."""

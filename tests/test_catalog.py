@@ -43,7 +43,8 @@ def test_no_figure_value_in_code_or_catalog():
 def test_anchor_patterns_hold_no_digits():
     catalog = metadata.figures()
     patterns = [e["find"] for key in ("facts", "non_figures", "lists") for e in catalog[key]]
-    patterns += [e["as_of"] for e in catalog["facts"] if "as_of" in e]
+    patterns += [e["find"] for e in catalog["periods"]]
+    patterns += [e.get(key, "") for e in catalog["facts"] for key in ("note_en", "note_zh")]
     assert [p for p in patterns if re.search(r"[0-9０-９]", p)] == []
 
 

@@ -177,7 +177,8 @@ def test_a_new_place_in_the_text_becomes_a_place_and_needs_its_english(tmp_path)
     assert_failed(result, 3, "check translations.places failed", "新田社区")
 
 
-def test_which_counties_are_mentioned_follows_the_text(tmp_path):
+def test_which_counties_are_mentioned_follows_the_text(tmp_path, follow_edit):
+    follow_edit("龙陵县对区位优势", "腾冲市对区位优势")
     result = build(edited(tmp_path, "龙陵县对区位优势", "腾冲市对区位优势"), tmp_path / "out")
     assert result.code == 0, result.stderr
     counties = result.table("places").set_index("name_zh")

@@ -73,7 +73,7 @@ def test_readme_queries_run_against_output():
     facility_sql = re.search(r'duckdb -c "(SELECT facility_en.*?)"', readme).group(1)
     rows = duckdb.sql(facility_sql.replace("'output/", f"'{config.OUTPUT_DIR}/")).fetchall()
     assert [(r[0], r[1]) for r in rows[:3]] == [
-        ("Home-based elderly-care facilities", 99), ("Children's homes", 119),
+        ("Home-based elderly-care facilities", 99), ("Community children's centres", 119),
         ("Rural public-welfare cemeteries (columbaria)", 132)]
     python_example = re.search(r"\.venv/bin/python -c \"(.*?)\"\n", readme).group(1).replace('\\"', '"')
     result = subprocess.run([sys.executable, "-c", python_example], cwd=config.ROOT,

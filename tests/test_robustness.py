@@ -133,6 +133,17 @@ def allowed_differences(tables: dict[str, pd.DataFrame], fact_id: str) -> set[tu
         if name != "facts" and indicator <= set(df.columns):
             for i in df.index[df["fact_id"] == fact_id]:
                 allowed |= {(name, i, "value"), (name, i, "value_max")}
+    # The English of its sentence, and every note that quotes it or computes from it.
+    sentences = tables["sentences"]
+    sentence_id = facts.loc[facts["fact_id"] == fact_id, "sentence_id"].iloc[0]
+    allowed |= {("sentences", i, c) for i in sentences.index[sentences["sentence_id"] == sentence_id]
+                for c in ("text_zh", "text_en")}
+    noted = {entry["fact_id"] for entry in metadata.figures()["facts"]
+             if fact_id in entry.get("note_en", "") + entry.get("note_zh", "")}
+    for name, df in tables.items():
+        if "fact_id" in df.columns and "note_en" in df.columns:
+            for i in df.index[df["fact_id"].isin(noted)]:
+                allowed |= {(name, i, "note_en"), (name, i, "note_zh")}
     checks = tables["checks"]
     for i in checks.index[checks["fact_ids"].str.split(";").map(lambda ids: fact_id in ids)]:
         allowed |= {("checks", i, "expected"), ("checks", i, "observed"), ("checks", i, "tolerance")}
@@ -306,9 +317,10 @@ def test_make_dataset_refuses_a_raw_file_that_differs_from_its_manifest(tmp_path
 
 # --- CSV safety --------------------------------------------------------------------------------
 
-def test_text_cells_that_look_like_formulas_are_neutralized(tmp_path):
+def test_text_cells_that_look_like_formulas_are_neutralized(tmp_path, follow_edit):
     raw = tmp_path / "formula.txt"
     raw.write_text(RAW_TEXT.replace("分别是:隆阳区西邑乡", "分别是:=隆阳区西邑乡"), encoding="utf-8")
+    follow_edit("分别是:隆阳区西邑乡", "分别是:=隆阳区西邑乡")
     result = build(raw, tmp_path / "out")
     assert result.code == 0, result.stderr
     csv_text = (result.out / "csv" / "named_items.csv").read_text(encoding="utf-8")
