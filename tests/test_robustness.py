@@ -85,7 +85,7 @@ def guarded_fact_ids() -> set[str]:
     for check in metadata.checks():
         if check["type"] in EQUALITY_TYPES or "known_discrepancy" in check:
             for key, value in check.items():
-                if key not in ("check_id", "type", "description", "known_discrepancy"):
+                if key not in ("check_id", "type", "relation", "description", "known_discrepancy"):
                     guarded.update(value if isinstance(value, list) else [value])
     guarded.update(entry["count_fact"] for entry in metadata.figures()["lists"] if entry.get("count_fact"))
     return guarded
