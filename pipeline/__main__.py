@@ -22,6 +22,8 @@ def build(args: argparse.Namespace) -> None:
     from pipeline import extract, ingest, publish, tables, validate
 
     started = time.perf_counter()
+    if not args.check and args.out.absolute().parent.is_dir():
+        publish.check_target(args.out.absolute())  # refuse a foreign --out before the work, not after
     with tempfile.TemporaryDirectory(prefix="baoshan-build-") as scratch:
         build_dir = Path(args.build_dir) if args.build_dir else Path(scratch)
         paths = config.build_paths(build_dir)
