@@ -63,6 +63,16 @@ class VerificationFailed(PipelineError):
     heading = "verification failed"
 
 
+def yaml_error(path: object, error: Exception) -> str:
+    """One line naming the file, the line and the problem of a YAML error (no traceback)."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+    problem = " ".join(str(getattr(error, "problem", None) or error).split())
+    if "python/" in problem or "could not determine a constructor" in problem:
+        problem += " (only plain YAML is read: tags that build Python objects are refused)"
+    return f"{where}: {problem}"
+
+
 class Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so that every `finally` removes its temporary files."""
 
