@@ -140,6 +140,10 @@ def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> t
             finally:
                 if out is not None:
                     out.close()
+            if deadline.expired:  # the watchdog shut the socket, which reads as the end of the body
+                raise TimeoutError("deadline")
+            if length.isdigit() and size != int(length):
+                raise InputError(f"cannot download {url}: the server sent {size:,} of {int(length):,} bytes.")
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
         if deadline.expired or deadline.remaining() <= 0:
             raise InputError(f"cannot download {url}: the download took longer than its deadline of "
