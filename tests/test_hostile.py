@@ -527,3 +527,18 @@ def test_many_unaccounted_numbers_print_a_capped_list(tmp_path):
     assert "... and 1,980 more" in result.stderr and len(result.stderr.splitlines()) < 60
     record("hostile", "2,000 unaccounted numbers", "exit 3, first 20 listed, then a count")
 
+
+
+def test_readme_documents_the_exit_codes_and_limits_the_code_enforces():
+    readme = (config.ROOT / "README.md").read_text(encoding="utf-8")
+    from pipeline.errors import EXIT_CODES
+
+    for code in EXIT_CODES:
+        assert f"\n| {code} | " in readme, f"exit code {code} is not in the README's table"
+    robustness = readme[readme.index("## Robustness"):]
+    for phrase in (f"at most {verify.MAX_MEMBERS:,} members", f"{verify.MAX_MEMBER_BYTES // MiB} MiB per file",
+                   f"{verify.MAX_TOTAL_BYTES // MiB // 1024} GiB in all", f"default {download.TIMEOUT_S}",
+                   f"{download.READ_TIMEOUT_S} s timeout per read",
+                   f"`SHA256SUMS` {download.MAX_SUMS_BYTES // 1024} KiB",
+                   f"{download.MAX_ZIP_BYTES // MiB} MiB each"):
+        assert phrase in robustness, phrase
