@@ -40,6 +40,7 @@ MAX_TOTAL_BYTES = 1024 * MiB  # all files, unpacked
 MAX_SUMS_BYTES = 1 * MiB  # SHA256SUMS
 MAX_PACKAGE_BYTES = 16 * MiB  # datapackage.json
 CHUNK = 1 * MiB
+SHOWN = 1 << 7  # characters of an untrusted value quoted in a message
 LIMITS_TEXT = (f"at most {MAX_MEMBERS:,} members, {MAX_MEMBER_BYTES // MiB} MiB per file and "
                f"{MAX_TOTAL_BYTES // MiB} MiB in all")
 
@@ -204,7 +205,14 @@ def read_chunks(member: Member) -> Iterator[bytes]:
     """The member's bytes in chunks; a member longer than it declared is an error."""
     with member.open() as stream:
         read = 0
-        while chunk := stream.read(CHUNK):
+        while True:
+            try:
+                chunk = stream.read(CHUNK)
+            except zipfile.BadZipFile as error:  # a bad CRC, or data past the declared size
+                raise VerificationFailed(f"{member.name} is damaged or not what its zip entry declares "
+                                         f"({error}).") from None
+            if not chunk:
+                break
             read += len(chunk)
             if read > member.size or read > MAX_MEMBER_BYTES:
                 raise VerificationFailed(f"{member.name} is longer than the {member.size:,} bytes it declares.")
@@ -255,12 +263,12 @@ def package_problems(data: bytes | None, sizes: dict[str, int], hashes: dict[str
     try:
         package = json.loads(data)
     except (ValueError, RecursionError) as error:
-        return [f"altered: {PACKAGE} is not valid JSON ({str(error)[:200]})"]
+        return [f"altered: {PACKAGE} is not valid JSON ({str(error)[:SHOWN]})"]
     if not isinstance(package, dict):
         return [f"altered: {PACKAGE} is a JSON {type(package).__name__}, not an object"]
     resources = package.get("resources")
     if not isinstance(resources, list):
-        return [f"altered: {PACKAGE} `resources` should be a list, not {json.dumps(resources)[:80]}"]
+        return [f"altered: {PACKAGE} `resources` should be a list, not {json.dumps(resources)[:SHOWN]}"]
     found = []
     for index, resource in enumerate(resources):
         where = f"{PACKAGE} resources[{index}]"
@@ -269,11 +277,11 @@ def package_problems(data: bytes | None, sizes: dict[str, int], hashes: dict[str
             continue
         relative = resource["path"]
         if relative not in hashes:
-            found.append(f"missing: {relative[:200]!r} (a resource of {PACKAGE})")
+            found.append(f"missing: {relative[:SHOWN]!r} (a resource of {PACKAGE})")
             continue
         if resource.get("bytes") != sizes[relative]:
             found.append(f"altered: {relative} ({sizes[relative]:,} bytes, {PACKAGE} says "
-                         f"{json.dumps(resource.get('bytes'))[:40]})")
+                         f"{json.dumps(resource.get('bytes'))[:SHOWN]})")
         if resource.get("hash") != f"sha256:{hashes[relative]}":
             found.append(f"altered: {relative} (sha256 differs from {PACKAGE})")
     return found
