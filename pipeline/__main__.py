@@ -22,6 +22,8 @@ def build(args: argparse.Namespace) -> None:
     from pipeline import extract, ingest, publish, tables, validate
 
     started = time.perf_counter()
+    if not args.check and args.out.absolute().parent.is_dir():
+        publish.check_target(args.out.absolute())  # refuse a foreign --out before the work, not after
     with tempfile.TemporaryDirectory(prefix="baoshan-build-") as scratch:
         build_dir = Path(args.build_dir) if args.build_dir else Path(scratch)
         paths = config.build_paths(build_dir)
@@ -84,7 +86,10 @@ def verify(args: argparse.Namespace) -> None:
 def download(args: argparse.Namespace) -> None:
     from pipeline import download as download_
 
-    print(f"downloaded and verified {download_.run(args.version, args.base_url, args.dest)}")
+    if args.timeout is None:
+        args.timeout = download_.TIMEOUT_S
+
+    print(f"downloaded and verified {download_.run(args.version, args.base_url, args.dest, args.timeout)}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -144,6 +149,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", default=None, help="release page (default: $BAOSHAN_RELEASE_URL, "
                    "else [project.urls] Releases in pyproject.toml)")
     p.add_argument("--dest", type=Path, default=Path("."), help="where to unpack (default: the current directory)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="deadline for the whole download (default: 600); every read also times out after 30 s")
     p.set_defaults(run=download)
     return main
 

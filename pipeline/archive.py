@@ -24,22 +24,22 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hash a file in chunks, so memory does not grow with its size."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            sha.update(block)
+    return sha.hexdigest()
+
+
 def sums_text(hashes: dict[str, str]) -> str:
     """`sha256sum` format: hash, two spaces, path."""
     return "".join(f"{hashes[path]}  {path}\n" for path in sorted(hashes))
 
 
-def parse_sums(text: str) -> dict[str, str]:
-    hashes = {}
-    for line in text.splitlines():
-        if line.strip():
-            digest, _, path = line.partition(" ")
-            hashes[path.lstrip(" *")] = digest.lower()
-    return hashes
-
-
 def write_sums(root: Path) -> None:
-    hashes = {p: sha256_bytes((root / p).read_bytes()) for p in files_under(root) if p != SUMS}
+    hashes = {p: sha256_file(root / p) for p in files_under(root) if p != SUMS}
     (root / SUMS).write_text(sums_text(hashes), encoding="utf-8")
 
 

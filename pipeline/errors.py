@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 EXIT_CODES = {
     2: "input error: the raw file is missing, unreadable, too large, empty or not text,"
@@ -11,10 +13,26 @@ EXIT_CODES = {
        " is missing",
     3: "validation failure: a figure was not found, a number is unaccounted for,"
        " or a schema or cross-figure check failed",
-    4: "output error: the output directory cannot be written",
-    5: "verification failed: a release file is missing, extra or altered against SHA256SUMS"
-       " or datapackage.json",
+    4: "output error: the output directory cannot be written, holds files this pipeline did not write,"
+       " or a download would replace an existing file or write through a link",
+    5: "verification failed: a release file is missing, extra, altered or unsafe (a link, a '..' or"
+       " duplicate name, over a size limit) against SHA256SUMS or datapackage.json",
 }
+
+# Long lists in error messages (missing figures, unaccounted numbers, altered files) stop here.
+LIST_LIMIT = 20
+
+
+def capped(lines: Iterable[str], limit: int = LIST_LIMIT) -> list[str]:
+    """The first `limit` lines, then "... and N more" instead of the rest."""
+    lines = list(lines)
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"... and {len(lines) - limit:,} more"]
+
+
+def join_capped(lines: Iterable[str], separator: str = "\n  ", limit: int = LIST_LIMIT) -> str:
+    return separator.join(capped(lines, limit))
 
 
 class PipelineError(Exception):
@@ -45,13 +63,51 @@ class VerificationFailed(PipelineError):
     heading = "verification failed"
 
 
-def report(main: Callable[[], object]) -> None:
-    """Run ``main``; turn a PipelineError into its message on stderr and its exit code."""
+def yaml_error(path: object, error: Exception) -> str:
+    """One line naming the file, the line and the problem of a YAML error (no traceback)."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+    problem = " ".join(str(getattr(error, "problem", None) or error).split())
+    if "python/" in problem or "could not determine a constructor" in problem:
+        problem += " (only plain YAML is read: tags that build Python objects are refused)"
+    return f"{where}: {problem}"
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that every `finally` removes its temporary files."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextmanager
+def cleanup_on_signals() -> Iterator[None]:
+    """SIGTERM raises Terminated (SIGINT already raises KeyboardInterrupt) for the duration of the
+    block; the previous handler is restored afterwards. Only the main thread can install handlers."""
     try:
-        main()
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def report(main: Callable[[], object]) -> None:
+    """Run ``main``; turn a PipelineError into its message on stderr and its exit code. SIGTERM and
+    SIGINT unwind through every `finally`, so temporary directories are removed."""
+    try:
+        with cleanup_on_signals():
+            main()
     except PipelineError as error:
         print(str(error), file=sys.stderr)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        print("interrupted: output/ was left as it was", file=sys.stderr)
+        print("interrupted: temporary files were removed and output/ was left as it was", file=sys.stderr)
         sys.exit(130)
+    except Terminated:
+        print("terminated: temporary files were removed and output/ was left as it was", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)

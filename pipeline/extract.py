@@ -14,7 +14,7 @@ from bisect import bisect_right
 from pathlib import Path
 
 from pipeline import config, entities, metadata
-from pipeline.errors import ValidationFailed, report
+from pipeline.errors import ValidationFailed, join_capped, report
 from pipeline.numbers import PUNCTUATION, Mention, decimals, iso_date, iter_mentions, parse_chinese
 
 CN_NUMERALS = "零〇一二两三四五六七八九十百千"
@@ -279,7 +279,7 @@ def extract(document: dict) -> dict:
     if unaccounted:
         problems.append("check every_number_accounted failed: these quantities are neither a catalog "
                         "figure nor a classified non-figure; add them to pipeline/catalog/figures.yaml "
-                        "as a fact or under non_figures:\n  " + "\n  ".join(unaccounted))
+                        "as a fact or under non_figures:\n  " + join_capped(unaccounted))
     if problems:
         raise ValidationFailed("\n".join(problems))
     return {"facts": facts, "mentions": mention_rows, "named_items": items, **found}
@@ -295,7 +295,7 @@ def find_entities(text: str, sections: list[dict], mentions: list[Mention], item
     terms, missing = entities.find_terms(text, metadata.glossary(), locate)
     problems = []
     if place_errors:
-        problems.append("check places_found failed:\n  " + "\n  ".join(place_errors))
+        problems.append("check places_found failed:\n  " + join_capped(place_errors))
     if missing:
         problems.append("check glossary_terms_found failed: these terms of pipeline/catalog/glossary.yaml do not "
                         "appear in the text; fix the term or its `find`:\n  " + "\n  ".join(missing))

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from pipeline import config
-from pipeline.errors import InputError, ValidationFailed, report
+from pipeline.errors import InputError, ValidationFailed, report, yaml_error
 
 # GB18030 is a superset of GBK and GB2312, so one attempt covers all three.
 ENCODINGS = ("utf-8", "gb18030")
@@ -75,8 +75,28 @@ def _looks_binary(text: str) -> bool:
     return controls > 0
 
 
+MANIFEST_KEYS = ("file", "sha256", "bytes")
+
+
+def load_manifest() -> dict:
+    """raw/manifest.yaml as a mapping with the keys the hash check needs; any problem is one InputError."""
+    try:
+        manifest = yaml.safe_load(config.MANIFEST.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise InputError(f"{yaml_error(config.MANIFEST, error)}. Fix raw/manifest.yaml.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{config.MANIFEST} cannot be read ({getattr(error, 'strerror', None) or error}).") from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{config.MANIFEST} should be a mapping of keys to values, not {type(manifest).__name__}.")
+    missing = [key for key in MANIFEST_KEYS if key not in manifest]
+    if missing:
+        raise InputError(f"{config.MANIFEST} has no {', '.join(missing)}; it needs {', '.join(MANIFEST_KEYS)} "
+                         "(run `make manifest` to write them).")
+    return manifest
+
+
 def check_manifest(path: Path, raw: bytes) -> None:
-    manifest = yaml.safe_load(config.MANIFEST.read_text(encoding="utf-8"))
+    manifest = load_manifest()
     digest = hashlib.sha256(raw).hexdigest()
     if manifest["file"] != path.name or manifest["sha256"] != digest or manifest["bytes"] != len(raw):
         raise InputError(

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from pipeline import config
-from pipeline.errors import ValidationFailed
+from pipeline.errors import ValidationFailed, yaml_error
 
 COLUMN_KEYS = {"name", "type", "description", "label_zh", "unit", "nullable", "unique", "allowed", "ge", "le",
                "pattern", "derived", "figure", "from_row", "labels", "references"}
@@ -27,8 +27,19 @@ TRANSLATION_KEYS = {"zh", "en"}
 
 
 def _load(name: str) -> dict[str, Any]:
-    with open(config.CATALOG_DIR / name, encoding="utf-8") as f:
-        return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    path = config.CATALOG_DIR / name
+    try:
+        with open(path, encoding="utf-8") as f:
+            loaded = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as error:
+        raise ValidationFailed(f"check catalog_yaml failed: {yaml_error(path, error)}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValidationFailed(f"check catalog_yaml failed: {path} cannot be read "
+                               f"({getattr(error, 'strerror', None) or error}).") from None
+    if not isinstance(loaded, dict):
+        raise ValidationFailed(f"check catalog_yaml failed: {path} should be a mapping of keys to values, "
+                               f"not {type(loaded).__name__}.")
+    return loaded
 
 
 def _require_keys(where: str, entry: dict, allowed: set[str]) -> None:
