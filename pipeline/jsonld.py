@@ -51,14 +51,14 @@ def temporal_coverage(as_of: pd.Series) -> str | None:
         first, _, last = value.partition("/")
         last = last or first
         try:
-            starts.append((_bounds(first)[0], first))
-            ends.append((_bounds(last)[1], last))
+            starts.append((_bounds(first)[0], len(first), first))
+            ends.append((_bounds(last)[1], -len(last), last))  # on a tie, the coarser value: 2020, not 2020-12-31
         except ValueError:
             raise ValidationFailed(f"check temporal_coverage failed: facts.as_of holds {value!r}, which is not an "
                                    "ISO 8601 date, month, year or `start/end` interval of them.") from None
     if not starts:
         return None
-    start, end = min(starts)[1], max(ends)[1]
+    start, end = min(starts)[-1], max(ends)[-1]
     return start if start == end else f"{start}/{end}"
 
 
