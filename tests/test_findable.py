@@ -226,6 +226,7 @@ def offline(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword:Warning", "ignore:ConjunctiveGraph is deprecated")
 def test_mlcroissant_validates_and_reads_every_table_offline(rel, offline):
     mlc = pytest.importorskip("mlcroissant")
     dataset = mlc.Dataset(jsonld=str(rel.directory / "croissant.json"))
