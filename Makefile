@@ -60,7 +60,7 @@ $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py 
 
 site: $(OUT)/site/index.html ## the dataset page, output/site/index.html: one self-contained file
 
-$(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb pipeline/site.py
+$(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb pipeline/site.py pipeline/jsonld.py
 	$(PY) -m pipeline.site
 
 test: $(VENV)/.installed ## run the test suite (builds the dataset first)

@@ -122,6 +122,7 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         "- `parquet/<table>.parquet` (zstd) and `csv/<table>.csv` (UTF-8, header row; text cells that a "
         "spreadsheet would run as a formula start with an apostrophe)",
         "- `datapackage.json`: Frictionless Data Package with a Table Schema per table, sizes and sha256 hashes",
+        "- `croissant.json`: MLCommons Croissant 1.1 description; `mlcroissant` loads every table from it",
         "- `index.html`: the dataset page; open it from disk, no server or network needed. It charts the "
         "coverage and population figures, shows every table, and links every figure to its highlighted sentence",
         "- `DATA_DICTIONARY.md`, `CHANGELOG.md`, `CITATION.cff`, `LICENSE`, `raw/`",

@@ -19,11 +19,14 @@ FORMATS = {  # suffix: (format, mediatype, encoding)
     ".parquet": ("parquet", "application/vnd.apache.parquet", None),
     ".md": ("md", "text/markdown", "utf-8"),
     ".html": ("html", "text/html", "utf-8"),
+    ".json": ("json", "application/ld+json", "utf-8"),
     ".txt": ("txt", "text/plain", "utf-8"),
     ".yaml": ("yaml", "application/yaml", "utf-8"),
     ".cff": ("cff", "application/yaml", "utf-8"),
     "": ("txt", "text/plain", "utf-8"),
 }
+TITLE = "Baoshan resettlement sites: every figure in one government reply"
+TITLE_ZH = "保山市易地扶贫搬迁安置点：一份政府答复中的全部统计数字"
 LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
            "path": "https://creativecommons.org/licenses/by/4.0/"}
 
@@ -112,7 +115,7 @@ def descriptor(root: Path, documents: dict[str, Any], manifest: dict[str, Any], 
         resources.append({**file_resource(root, root / relative, name, description), "type": "file"})
     return {
         "name": config.DATASET_NAME,
-        "title": "Baoshan resettlement sites: every figure in one government reply",
+        "title": TITLE,
         "description": project.description(),
         "version": config.version(),
         "created": created,
@@ -120,7 +123,6 @@ def descriptor(root: Path, documents: dict[str, Any], manifest: dict[str, Any], 
         "sources": [source],
         "contributors": [{"title": project.AUTHOR, "role": "author"},
                          {"title": source["publisher"], "role": "publisher"}],
-        "keywords": ["resettlement", "poverty alleviation", "relocation", "Baoshan", "Yunnan", "China",
-                     "social governance", "government document"],
+        "keywords": list(project.pyproject()["keywords"]),
         "resources": resources,
     }

@@ -11,8 +11,11 @@ The DuckDB file stays outside the zip because DuckDB does not promise byte-ident
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +24,7 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
-from pipeline import archive, card, config, datapackage, metadata, project, site
+from pipeline import archive, card, config, croissant, datapackage, metadata, project, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
 
@@ -33,6 +36,8 @@ EXTRA_FILES = {
     "CITATION.cff": "How to cite this dataset (Citation File Format 1.2.0).",
     "LICENSE": "Licence of the data (CC BY 4.0) and note on the source text.",
     "raw/manifest.yaml": "Provenance of the source text: hash, publisher, date, index number, how it was obtained.",
+    "croissant.json": "MLCommons Croissant 1.1 description: a FileObject per Parquet file with its sha256, "
+                      "a RecordSet per table with a Field per column; `mlcroissant` loads every table.",
     "index.html": "The dataset page: charts, every table, and every figure linked to its sentence; opens offline.",
 }
 
@@ -90,7 +95,11 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     }
     for name, text in texts.items():
         (staging / name).write_text(text, encoding="utf-8")
-    site.run(dataset, staging / "index.html", raw, link_base="")
+    with source_date_epoch(epoch):  # the page's JSON-LD dates the release like every other file
+        site.run(dataset, staging / "index.html", raw, link_base="")
+    description = croissant.descriptor(staging, tables, manifest, released)
+    (staging / "croissant.json").write_text(json.dumps(description, ensure_ascii=False, indent=2) + "\n",
+                                            encoding="utf-8")
     files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}."}
     created = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     package = datapackage.descriptor(staging, documents, manifest, created, files)
@@ -98,6 +107,20 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
                                               encoding="utf-8")
     archive.write_sums(staging)
     archive.normalize(staging, epoch)
+
+
+@contextlib.contextmanager
+def source_date_epoch(epoch: int) -> Iterator[None]:
+    """SOURCE_DATE_EPOCH set to `epoch` for the duration, then restored."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
 
 
 def write_assets(release: Release, dataset: Path) -> None:

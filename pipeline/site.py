@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import config, metadata
+from pipeline import config, jsonld, metadata
 from pipeline.arrow import read_table
 from pipeline.errors import InputError, report
 
@@ -357,7 +357,8 @@ def page(tables: dict[str, pd.DataFrame], text: str, link_base: str) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(config.DATASET_NAME)} {esc(config.version())}: Baoshan resettlement sites</title>
-<style>{STYLE}</style></head>
+<style>{STYLE}</style>
+{jsonld.script_tag(tables, link_base)}</head>
 <body class="lang-en">
 <header><div><h1>Baoshan resettlement sites · <span lang="zh-Hans">保山市易地扶贫搬迁安置点</span></h1>
 <p>{esc(config.DATASET_NAME)} {esc(config.version())} · <span lang="zh-Hans">{esc(doc['publisher_zh'])}</span>
