@@ -151,6 +151,8 @@ _DOCNUM_START = rf"[\u4e00-\u9fff]{{1,12}}+[{_OPEN}]{_YEAR4}"
 _PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{'|'.join(_ALTERNATIVES)})")
 # Most text has no bracketed year, so no document number can start at a CJK character there.
 _BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
+# The year of a document number: 〔2020〕, ﹝2021﹞, (２０２１), ... (int() reads full-width digits).
+YEAR_IN_BRACKETS = re.compile(rf"[{_OPEN}]({_YEAR4})[{_CLOSE}]")
 _PATTERN_WITHOUT_DOCNUM_START = re.compile(rf"(?={_START})(?:{'|'.join(_ALTERNATIVES)})")
 
 _CJK = re.compile(r"[\u4e00-\u9fffA-Za-z]")
