@@ -57,6 +57,7 @@ MAX_DIGITS = 32
 MAX_CN = 24
 MAX_REACH = 400
 MAX_BEHIND = 8
+_DOCNUM_PREFIX = 12  # CJK characters a document number's prefix may have before its bracketed year
 
 _D = "0-9０-９"
 _NUM = (rf"(?:[{_D}]{{1,3}}(?:,[{_D}]{{3}}){{1,10}}(?![{_D}])|[{_D}]{{1,{MAX_DIGITS}}}+)"
@@ -121,7 +122,7 @@ _ALTERNATIVES = [
     r"(?P<word>" + "|".join(_WORDS) + ")",
     r"(?P<idiom>" + "|".join(IDIOMS["idiom"]) + ")",
     r"(?P<plan>" + "|".join(IDIOMS["name"]) + ")",
-    rf"(?P<docnum>[\u4e00-\u9fff]{{1,12}}+[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]{{1,{MAX_DIGITS}}}+号"
+    rf"(?P<docnum>[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]{{1,{MAX_DIGITS}}}+号"
     rf"|第[{_D}]{{1,{MAX_DIGITS}}}+号)",
     rf"(?P<date>{_YEAR4}(?:[-/.][{_D}]{{1,2}}[-/.][{_D}]{{1,2}}(?![{_D}])"
     rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)",
@@ -147,7 +148,7 @@ _FIRST = set("0123456789０１２３４５６７８９" + _CN + "第(（百 \t\u
 }
 _START = "[" + "".join(map(re.escape, sorted(_FIRST))) + "]"
 # Possessive: brackets are not CJK, so giving back CJK characters could never find one.
-_DOCNUM_START = rf"[\u4e00-\u9fff]{{1,12}}+[{_OPEN}]{_YEAR4}"
+_DOCNUM_START = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}"
 _PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{'|'.join(_ALTERNATIVES)})")
 # Most text has no bracketed year, so no document number can start at a CJK character there.
 _BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
@@ -224,7 +225,10 @@ def _looks_like_name(text: str, start: int, end: int) -> bool:
 
 def _gap_qualifier(text: str, start: int) -> str:
     """at_least when 至少 or 不少于 ends a few characters before the number (至少参与1项), else exact."""
-    found = _GAP_QUALIFIER.search(text, max(0, start - MAX_BEHIND), start)
+    before = max(0, start - MAX_BEHIND)
+    if "少" not in text[before:start]:  # both words have it; most numbers are not near either
+        return "exact"
+    found = _GAP_QUALIFIER.search(text, before, start)
     return _QUALIFIER_WORDS[found.group(1)] if found else "exact"
 
 
@@ -234,12 +238,19 @@ _tuple = tuple.__new__
 _Q_GROUPS = ("q_pre", "q_num", "q_approx0", "q_mult", "q_unit1", "q_sep", "q_num2", "q_mult2", "q_approx", "q_unit",
              "q_post")
 _C_GROUPS = ("c_pre", "c_num", "c_approx", "c_unit", "c_post")
+# The groups of an alternative are numbered consecutively, the same in both patterns: one slice
+# of match.groups() is cheaper than looking each group up by name.
+_Q = slice(_PATTERN.groupindex["q_pre"] - 1, _PATTERN.groupindex["q_post"])
+_C = slice(_PATTERN.groupindex["c_pre"] - 1, _PATTERN.groupindex["c_post"])
+assert [_PATTERN.groupindex[g] - 1 for g in _Q_GROUPS] == list(range(_Q.start, _Q.stop))
+assert [_PATTERN.groupindex[g] - 1 for g in _C_GROUPS] == list(range(_C.start, _C.stop))
+assert _PATTERN.groupindex == _PATTERN_WITHOUT_DOCNUM_START.groupindex
 
 
 def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
     span = text[start:end]
-    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post = match.group(*_Q_GROUPS)
+    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post = match.groups()[_Q]
     approx = approx0 or approx
     unit = unit or unit1
     if unit == "％":
@@ -252,13 +263,18 @@ def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     if not (unit or word or mult) and decimals(span) == 0 and _looks_like_name(text, start, end):
         return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "name"))
     qualifier = _QUALIFIER_WORDS[word] if word else _gap_qualifier(text, start)
-    return _tuple(Mention, (start + offset, end + offset, span, _scaled(number, mult), None, unit, qualifier,
-                            "quantity"))
+    try:
+        value = float(number)  # the common case: ASCII or full-width digits, no separator
+    except ValueError:
+        value = parse_arabic(number)
+    if mult:
+        value *= _MULTIPLIERS[mult]
+    return _tuple(Mention, (start + offset, end + offset, span, value, None, unit, qualifier, "quantity"))
 
 
 def _chinese_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
-    pre, number, approx, unit, post = match.group(*_C_GROUPS)
+    pre, number, approx, unit, post = match.groups()[_C]
     word = pre or approx or post
     qualifier = _QUALIFIER_WORDS[word] if word else _gap_qualifier(text, start)
     return _tuple(Mention, (start + offset, end + offset, text[start:end], parse_chinese(number), None, unit,
@@ -315,15 +331,30 @@ def _scan_window(text: str, pos: int, offset: int, final: bool) -> Generator[Men
     ``len(text) - MAX_REACH`` are taken: the attempt at such a position never looks past the end
     of ``text``, so it finds what a scan of the whole input finds there. The scan resumes at the
     end of the last match taken, or at the first position whose attempt could look past the end.
+
+    A document number can start at a CJK character only up to 12 characters before a bracketed
+    year, so the pattern that admits such starts is used only from there: everywhere else the
+    cheaper one finds the same matches.
     """
     handlers = _HANDLERS
-    pattern = _PATTERN if _BRACKETED_YEAR.search(text, pos) else _PATTERN_WITHOUT_DOCNUM_START
+    fast, full = _PATTERN_WITHOUT_DOCNUM_START.search, _PATTERN.search
+    brackets = [b.start() for b in _BRACKETED_YEAR.finditer(text, pos)]
+    brackets.append(len(text) + _DOCNUM_PREFIX)  # a sentinel: no zone after the text
     limit = len(text) if final else len(text) - MAX_REACH
-    resume = pos
-    for match in pattern.finditer(text, pos):
-        if match.start() >= limit:
+    resume, index = pos, 0
+    while True:
+        while brackets[index] <= pos:
+            index += 1
+        zone = brackets[index] - _DOCNUM_PREFIX
+        if pos >= zone:
+            match = full(text, pos)
+        else:
+            match = fast(text, pos)
+            if match is not None and match.start() >= zone:
+                match = full(text, zone)
+        if match is None or match.start() >= limit:
             break
-        resume = match.end()
+        resume = pos = match.end()
         kind = match.lastgroup
         if kind != "word":  # an ordinary word such as 进一步: skipped, never reported
             yield handlers[kind](match, text, offset)
