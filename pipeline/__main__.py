@@ -44,7 +44,7 @@ def build(args: argparse.Namespace) -> None:
 
 def mentions(args: argparse.Namespace) -> None:
     """Stream every numeric mention of any UTF-8 text file as CSV or JSON lines."""
-    from pipeline.numbers import FIELDS, scan_lines
+    from pipeline.numbers import FIELDS, scan_file
 
     if not args.file.is_file():
         raise InputError(f"{args.file} does not exist or is not a file.")
@@ -54,9 +54,9 @@ def mentions(args: argparse.Namespace) -> None:
             if args.format == "csv":
                 writer = csv.writer(out, lineterminator="\n")
                 writer.writerow(FIELDS)
-                writer.writerows(scan_lines(f))
+                writer.writerows(scan_file(f))
             else:
-                for mention in scan_lines(f):
+                for mention in scan_file(f):
                     out.write(json.dumps(mention._asdict(), ensure_ascii=False) + "\n")
         except UnicodeDecodeError as error:
             raise InputError(f"{args.file} is not valid {args.encoding} ({error.reason} at byte "
@@ -115,7 +115,7 @@ def parser() -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter,
                             description="Run the generic tokenizer on any text and write one row per "
                             "mention: char_start, char_end, text, value, value_max, unit, qualifier, kind. "
-                            "Reads line by line, so memory stays bounded on large files.")
+                            "Reads in chunks, so memory stays bounded on large files and long lines.")
     p.add_argument("file", type=Path)
     p.add_argument("--format", choices=["csv", "json"], default="csv", help="csv, or JSON lines")
     p.add_argument("--encoding", default="utf-8")

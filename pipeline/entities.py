@@ -7,14 +7,18 @@ the tables stage (pipeline/reference.py). Every span returned satisfies text[sta
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 
-from pipeline.numbers import PUNCTUATION, Mention
+from pipeline.numbers import PUNCTUATION, YEAR_IN_BRACKETS, Mention
 
 CJK = "\u4e00-\u9fff"
 _DOCUMENT_TITLE = re.compile(r"《([^《》]+)》")
-_YEAR_IN_NUMBER = re.compile(r"[〔\[［(]([0-9]{4})[〕\]］)]")
+_SENTENCE_END = re.compile(r"[。;\n]")
+# An issuer is sought in the sentence, at most this many characters before the title's 《, so that
+# a sentence of many titles costs time in proportion to its length.
+ISSUER_WINDOW = 64
 
 
 class PlaceFinder:
@@ -126,10 +130,16 @@ def find_places(text: str, items: list[dict], catalog: dict, locate: Callable[[i
 
 
 def find_documents(text: str, mentions: list[Mention], catalog: dict, locate: Callable[[int], str]) -> list[dict]:
-    """Every 《title》 and every document number, a number right after a title being that title's."""
+    """Every 《title》 and every document number, a number right after a title being that title's.
+
+    Linear in the text: each title looks up its number by offset, its sentence start by bisection
+    and its issuer in a bounded stretch before it.
+    """
     spec = catalog["documents"]
     normalized = text.translate(PUNCTUATION)
     numbers = [m for m in mentions if m.kind == "document_number"]
+    number_at = {n.char_start: n for n in numbers}
+    sentence_ends = [m.start() for m in _SENTENCE_END.finditer(normalized)]
     after_title = re.compile(spec["number_after_title"])
     issuer_before = re.compile(spec["issuer_pattern"])
     issuer_in_title = re.compile(spec["title_issuer_pattern"])
@@ -137,13 +147,14 @@ def find_documents(text: str, mentions: list[Mention], catalog: dict, locate: Ca
     for match in _DOCUMENT_TITLE.finditer(normalized):
         start, end = match.span()
         bridge = after_title.match(normalized, end - 1)
-        number = next((n for n in numbers if bridge and n.char_start == bridge.end()), None)
+        number = number_at.get(bridge.end()) if bridge else None
         if number is not None:
             used.add(number.char_start)
             end = number.char_end + (normalized[number.char_end:number.char_end + 1] == ")")
-        sentence_start = max(normalized.rfind(c, 0, start) for c in "。;\n") + 1
+        before = bisect.bisect_left(sentence_ends, start)
+        sentence_start = sentence_ends[before - 1] + 1 if before else 0
         issuer = None
-        for candidate in issuer_before.finditer(normalized, sentence_start, match.end(1)):
+        for candidate in issuer_before.finditer(normalized, max(sentence_start, start - ISSUER_WINDOW), match.end(1)):
             if candidate.end() == match.start() + 1:
                 issuer = candidate.span(1)
         if issuer is None and (in_title := issuer_in_title.match(match.group(1))):
@@ -159,7 +170,7 @@ def find_documents(text: str, mentions: list[Mention], catalog: dict, locate: Ca
 
 
 def _document_row(text, start, end, title, number, issuer, locate) -> dict:
-    year = _YEAR_IN_NUMBER.search(number.text) if number else None
+    year = YEAR_IN_BRACKETS.search(number.text) if number else None
     return {
         "title_zh": text[title[0]:title[1]] if title else None,
         "title_char_start": title[0] if title else None,

@@ -12,8 +12,8 @@ Offsets are code-point offsets into the string that was passed in, so
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from collections.abc import Generator, Iterable, Iterator
+from typing import NamedTuple, TextIO
 
 KINDS = (
     "quantity",  # a count, amount, rate or range: the only kind that can be a figure
@@ -45,38 +45,62 @@ FIELDS = Mention._fields
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．，％", "0123456789.,%")
 # Full-width and ASCII punctuation are matched alike; one-to-one, so offsets hold.
 PUNCTUATION = str.maketrans("，（）：；！？", ",():;!?")
+
+# Every quantifier below is bounded, so a match attempt at one position examines at most
+# MAX_REACH characters after it (lookaheads included) and MAX_BEHIND before it (lookbehinds, and
+# the handlers' look at the text before a match). That makes scanning linear in the input, and it
+# lets long lines be scanned in windows that overlap by MAX_REACH with MAX_BEHIND characters of
+# context: a test checks both bounds against the compiled pattern. The limits are far beyond any
+# real number (32 digits, 24-character Chinese numerals, codes of 8 parts); a longer run is read as
+# several mentions rather than one.
+MAX_DIGITS = 32
+MAX_CN = 24
+MAX_REACH = 400
+MAX_BEHIND = 8
+_DOCNUM_PREFIX = 12  # CJK characters a document number's prefix may have before its bracketed year
+
 _D = "0-9０-９"
-_NUM = rf"(?:[{_D}]{{1,3}}(?:,[{_D}]{{3}})+(?![{_D}])|[{_D}]+)(?:[.．][{_D}]+)?"
+_NUM = (rf"(?:[{_D}]{{1,3}}(?:,[{_D}]{{3}}){{1,10}}(?![{_D}])|[{_D}]{{1,{MAX_DIGITS}}}+)"
+        rf"(?:[.．][{_D}]{{1,{MAX_DIGITS}}}+)?")
 _CN_DIGITS = "零〇一二两三四五六七八九"
 _CN = _CN_DIGITS + "十百千万亿"
-# A Chinese numeral, with decimals read after 点 (三十五点五, 二点五亿).
-_CN_NUM = rf"[{_CN}]+(?:点[{_CN_DIGITS}]+[万亿]?)?"
+# A Chinese numeral, with decimals read after 点 (三十五点五, 二点五亿). Possessive: no counter word
+# starts with a numeral character, so giving characters back could never find one.
+_CN_RUN = rf"[{_CN}]{{1,{MAX_CN}}}+"
+_CN_NUM = rf"{_CN_RUN}(?:点[{_CN_DIGITS}]{{1,{MAX_CN}}}+[万亿]?)?"
 _YEAR4 = rf"(?:[1１][9９]|[2２][0０])[{_D}]{{2}}"
 
-# Counter words and units, longest first so that 平方米 wins over 米.
+# Counter words and units, longest first so that 平方米 wins over 米. Administrative and place
+# nouns are units too, so that a numeral before one is a quantity (两地, 三县, 五乡, 3个社区 or 3社区).
 COUNTERS = sorted(
     """个月 人次 户次 件次 平方公里 平方米 公里 千米 公顷 公斤 千克 小时 分钟 百分点 美元
     个 名 人 户 项 件 类 种 年 岁 元 次 位 家 所 座 处 条 份 支 队 批 台 辆 套 张 本 篇
-    场 天 秒 米 亩 吨 斤 倍 间 栋 幢 层 床 期 轮 届 部 块 辆 株 头 只 匹 棵 宗 笔 口 眼 所""".split(),
+    场 天 秒 米 亩 吨 斤 倍 间 栋 幢 层 床 期 轮 届 部 块 辆 株 头 只 匹 棵 宗 笔 口 眼 所 克""".split(),
     key=len,
     reverse=True,
 )
+PLACE_NOUNS = sorted("省 市 县 区 州 盟 旗 乡 镇 村 组 街道 社区 片区 地".split(), key=len, reverse=True)
 _COUNTER = "|".join(map(re.escape, dict.fromkeys(COUNTERS)))
+_UNIT = "|".join(map(re.escape, dict.fromkeys(sorted([*COUNTERS, *PLACE_NOUNS], key=len, reverse=True))))
 
 # Set phrases built from numerals. They are words, not quantities; the lookaheads
-# keep a real quantity such as 四小时 from being swallowed.
+# keep a real quantity such as 四小时 from being swallowed. 一X一Y phrases (一户一策,
+# 一村一警, 一社区(村)一警(辅警)) share one pattern.
+_ONE_PER = (r"一(?:社区|村|乡|镇|县|户|人|企|事|岗|校|院)(?:[(（][\u4e00-\u9fff]{1,3}[)）])?"
+            r"一[\u4e00-\u9fff](?:[(（][\u4e00-\u9fff]{1,3}[)）])?")
 IDIOMS = {
     "idiom": [
         "两不愁三保障", "三保障", "一肩挑", "一减一增", "一增一减", "一人多岗", "不漏一人", "一窝蜂",
         "最多跑一次", "一网通办", "一站式", "一事一议", "一村一品",
-        "一户一策", "两委", "三农", "三会一课", "四步法", "双好双强", "两学一做", "一把手",
-        "四小(?!时)",
+        "一户一策", "两委", "三农", "三会一课", "四步法", "双好双强", "两学一做", "一把手", "几大员",
+        "四小(?!时)", _ONE_PER,
     ],
-    "name": ["十一五", "十二五", "十三五", "十四五", "十五五", "一部手机办事通"],
+    # Names that contain a numeral: plans, an app, an organisation and place names.
+    "name": ["十一五", "十二五", "十三五", "十四五", "十五五", "一部手机办事通", "四叶草", "九峰"],
 }
 # Ordinary words that contain a numeral character; skipped, never reported.
 _WORDS = ["进一步", "统一", "唯一", "之一", "万一", "一起", "一致", "一些", "一定", "一样", "一般", "一直",
-          "一切", "一旦", "一线", "千万", "万分"]
+          "一切", "一旦", "一线", "千万", "万分", "同一", "单一", "某一", "逐一"]
 
 _QUALIFIER_WORDS = {
     "至少": "at_least", "不少于": "at_least", "以上": "at_least", "及以上": "at_least",
@@ -87,25 +111,31 @@ _QUALIFIER_WORDS = {
 _PRE = "至少|不少于|超过|不足|不到|大约|近|约|逾"
 _POST = "及以上|以上|以下|以内|左右"
 _RANGE = "至|到|——|—|－|-|~|～|–"
-_OPEN, _CLOSE = r"〔\[［【(（", r"〕\]］】)）"
+# Every bracket a document number's year is written in, full- and half-width.
+_OPEN, _CLOSE = r"〔\[［【(（﹝〖﹙", r"〕\]］】)）﹞〗﹚"
+# A lower bound separated from its number by a short verb: 至少参与1项, 不少于有3名, 至少有一半.
+# Up to 3 CJK characters that are not numerals, nothing else between; the mention's text stays
+# the number and its counter, only its qualifier changes.
+_GAP_QUALIFIER = re.compile(rf"(至少|不少于)(?:(?![{_CN}])[\u4e00-\u9fff]){{1,3}}$")
 
 _ALTERNATIVES = [
     r"(?P<word>" + "|".join(_WORDS) + ")",
     r"(?P<idiom>" + "|".join(IDIOMS["idiom"]) + ")",
     r"(?P<plan>" + "|".join(IDIOMS["name"]) + ")",
-    rf"(?P<docnum>[\u4e00-\u9fff]{{1,12}}[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]+号|第[{_D}]+号)",
+    rf"(?P<docnum>[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]{{1,{MAX_DIGITS}}}+号"
+    rf"|第[{_D}]{{1,{MAX_DIGITS}}}+号)",
     rf"(?P<date>{_YEAR4}(?:[-/.][{_D}]{{1,2}}[-/.][{_D}]{{1,2}}(?![{_D}])"
     rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)",
-    rf"(?P<code>[{_D}]+(?:[-/]+[0-9A-Za-z{_D[3:]}]+){{2,}})",
+    rf"(?P<code>[{_D}]{{1,{MAX_DIGITS}}}+(?:[-/]{{1,4}}+[0-9A-Za-z{_D[3:]}]{{1,{MAX_DIGITS}}}+){{2,8}})",
     rf"(?P<year>{_YEAR4}年度?|[〇零一二三四五六七八九]{{4}}年)",
-    rf"(?P<session>[{_CN}]+届(?:[{_CN}]+次)?|[{_CN}]+次(?=会议|全会|全体会议))",
-    rf"(?P<ordinal>第(?:{_NUM}|[{_CN}]+)|(?m:^)[ \t\u3000]*[{_CN}]+、|[(（][{_CN}]+[)）])",
+    rf"(?P<session>{_CN_RUN}届(?:{_CN_RUN}次)?|{_CN_RUN}次(?=会议|全会|全体会议))",
+    rf"(?P<ordinal>第(?:{_NUM}|{_CN_RUN})|(?m:^)[ \t\u3000]{{0,{MAX_CN}}}+{_CN_RUN}、|[(（]{_CN_RUN}[)）])",
     rf"(?P<quoted>(?<=[“\"「『]){_NUM}(?=[”\"」』]))",
     rf"(?P<pct>百分之(?P<pct_num>{_NUM}|{_CN_NUM}))",
     rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_approx0>余|多)?(?P<q_mult>[万亿])?"
-    rf"(?:(?P<q_unit1>{_COUNTER}|[%％])?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>[万亿])?)?"
-    rf"(?P<q_approx>余|多)?(?P<q_unit>{_COUNTER}|[%％])?(?P<q_post>{_POST})?)",
-    rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>{_CN_NUM})(?P<c_approx>余|多)?(?P<c_unit>{_COUNTER})(?P<c_post>{_POST})?)",
+    rf"(?:(?P<q_unit1>{_UNIT}|[%％])?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>[万亿])?)?"
+    rf"(?P<q_approx>余|多)?(?P<q_unit>{_UNIT}|[%％])?(?P<q_post>{_POST})?)",
+    rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>{_CN_NUM})(?P<c_approx>余|多)?(?P<c_unit>{_UNIT})(?P<c_post>{_POST})?)",
 ]
 
 # Python's regex engine tries every alternative at every position, which made scanning cost
@@ -118,10 +148,12 @@ _FIRST = set("0123456789０１２３４５６７８９" + _CN + "第(（百 \t\u
 }
 _START = "[" + "".join(map(re.escape, sorted(_FIRST))) + "]"
 # Possessive: brackets are not CJK, so giving back CJK characters could never find one.
-_DOCNUM_START = rf"[\u4e00-\u9fff]{{1,12}}+[{_OPEN}]{_YEAR4}"
+_DOCNUM_START = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}"
 _PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{'|'.join(_ALTERNATIVES)})")
 # Most text has no bracketed year, so no document number can start at a CJK character there.
 _BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
+# The year of a document number: 〔2020〕, ﹝2021﹞, (２０２１), ... (int() reads full-width digits).
+YEAR_IN_BRACKETS = re.compile(rf"[{_OPEN}]({_YEAR4})[{_CLOSE}]")
 _PATTERN_WITHOUT_DOCNUM_START = re.compile(rf"(?={_START})(?:{'|'.join(_ALTERNATIVES)})")
 
 _CJK = re.compile(r"[\u4e00-\u9fffA-Za-z]")
@@ -191,18 +223,34 @@ def _looks_like_name(text: str, start: int, end: int) -> bool:
     return bool(before and _CJK.match(before) and _NAME_AFTER.match(text, end))
 
 
+def _gap_qualifier(text: str, start: int) -> str:
+    """at_least when 至少 or 不少于 ends a few characters before the number (至少参与1项), else exact."""
+    before = max(0, start - MAX_BEHIND)
+    if "少" not in text[before:start]:  # both words have it; most numbers are not near either
+        return "exact"
+    found = _GAP_QUALIFIER.search(text, before, start)
+    return _QUALIFIER_WORDS[found.group(1)] if found else "exact"
+
+
 # One function per alternative of _PATTERN, each building its Mention directly: tuple.__new__
 # skips the NamedTuple's Python-level __new__, which showed up in the profile.
 _tuple = tuple.__new__
 _Q_GROUPS = ("q_pre", "q_num", "q_approx0", "q_mult", "q_unit1", "q_sep", "q_num2", "q_mult2", "q_approx", "q_unit",
              "q_post")
 _C_GROUPS = ("c_pre", "c_num", "c_approx", "c_unit", "c_post")
+# The groups of an alternative are numbered consecutively, the same in both patterns: one slice
+# of match.groups() is cheaper than looking each group up by name.
+_Q = slice(_PATTERN.groupindex["q_pre"] - 1, _PATTERN.groupindex["q_post"])
+_C = slice(_PATTERN.groupindex["c_pre"] - 1, _PATTERN.groupindex["c_post"])
+assert [_PATTERN.groupindex[g] - 1 for g in _Q_GROUPS] == list(range(_Q.start, _Q.stop))
+assert [_PATTERN.groupindex[g] - 1 for g in _C_GROUPS] == list(range(_C.start, _C.stop))
+assert _PATTERN.groupindex == _PATTERN_WITHOUT_DOCNUM_START.groupindex
 
 
 def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
     span = text[start:end]
-    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post = match.group(*_Q_GROUPS)
+    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post = match.groups()[_Q]
     approx = approx0 or approx
     unit = unit or unit1
     if unit == "％":
@@ -214,16 +262,21 @@ def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     word = pre or approx or post
     if not (unit or word or mult) and decimals(span) == 0 and _looks_like_name(text, start, end):
         return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "name"))
-    qualifier = _QUALIFIER_WORDS[word] if word else "exact"
-    return _tuple(Mention, (start + offset, end + offset, span, _scaled(number, mult), None, unit, qualifier,
-                            "quantity"))
+    qualifier = _QUALIFIER_WORDS[word] if word else _gap_qualifier(text, start)
+    try:
+        value = float(number)  # the common case: ASCII or full-width digits, no separator
+    except ValueError:
+        value = parse_arabic(number)
+    if mult:
+        value *= _MULTIPLIERS[mult]
+    return _tuple(Mention, (start + offset, end + offset, span, value, None, unit, qualifier, "quantity"))
 
 
 def _chinese_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
-    pre, number, approx, unit, post = match.group(*_C_GROUPS)
+    pre, number, approx, unit, post = match.groups()[_C]
     word = pre or approx or post
-    qualifier = _QUALIFIER_WORDS[word] if word else "exact"
+    qualifier = _QUALIFIER_WORDS[word] if word else _gap_qualifier(text, start)
     return _tuple(Mention, (start + offset, end + offset, text[start:end], parse_chinese(number), None, unit,
                             qualifier, "quantity"))
 
@@ -266,23 +319,89 @@ _HANDLERS = {
 }
 
 
-def iter_mentions(text: str, offset: int = 0) -> Iterator[Mention]:
-    """Yield every numeric mention in ``text``, offsets shifted by ``offset``."""
+# Characters per window when scanning: large enough that the per-window work (choosing the
+# pattern, keeping MAX_BEHIND + MAX_REACH characters) is small, small enough to bound memory.
+WINDOW = 1 << 16
+
+
+def _scan_window(text: str, pos: int, offset: int, final: bool) -> Generator[Mention, None, int]:
+    """Yield the mentions starting at or after ``pos`` in ``text``; return where to resume.
+
+    Unless ``final`` (``text`` ends where the input ends), only matches starting before
+    ``len(text) - MAX_REACH`` are taken: the attempt at such a position never looks past the end
+    of ``text``, so it finds what a scan of the whole input finds there. The scan resumes at the
+    end of the last match taken, or at the first position whose attempt could look past the end.
+
+    A document number can start at a CJK character only up to 12 characters before a bracketed
+    year, so the pattern that admits such starts is used only from there: everywhere else the
+    cheaper one finds the same matches.
+    """
     handlers = _HANDLERS
-    pattern = _PATTERN if _BRACKETED_YEAR.search(text) else _PATTERN_WITHOUT_DOCNUM_START
-    for match in pattern.finditer(text):
+    fast, full = _PATTERN_WITHOUT_DOCNUM_START.search, _PATTERN.search
+    brackets = [b.start() for b in _BRACKETED_YEAR.finditer(text, pos)]
+    brackets.append(len(text) + _DOCNUM_PREFIX)  # a sentinel: no zone after the text
+    limit = len(text) if final else len(text) - MAX_REACH
+    resume, index = pos, 0
+    while True:
+        while brackets[index] <= pos:
+            index += 1
+        zone = brackets[index] - _DOCNUM_PREFIX
+        if pos >= zone:
+            match = full(text, pos)
+        else:
+            match = fast(text, pos)
+            if match is not None and match.start() >= zone:
+                match = full(text, zone)
+        if match is None or match.start() >= limit:
+            break
+        resume = pos = match.end()
         kind = match.lastgroup
         if kind != "word":  # an ordinary word such as 进一步: skipped, never reported
             yield handlers[kind](match, text, offset)
+    return max(resume, limit)
+
+
+def scan(pieces: Iterable[str], offset: int = 0, window: int = WINDOW) -> Iterator[Mention]:
+    """Yield every mention in the concatenation of ``pieces`` (lines, or chunks of any size).
+
+    The text is scanned in windows of about ``window`` characters that overlap by MAX_REACH and
+    keep MAX_BEHIND characters before them, so memory is bounded by the window and the longest
+    piece, whatever the length of a line, and the mentions are exactly those of one scan of the
+    whole text: none is split, lost or found twice at a window edge.
+    """
+    buffer, base, pos = "", offset, 0  # base: offset of buffer[0]; pos: where scanning resumes
+    parts: list[str] = []
+    pending = 0  # characters in parts
+    for piece in pieces:
+        for cut in range(0, len(piece), window):
+            part = piece[cut:cut + window] if len(piece) > window else piece
+            parts.append(part)
+            pending += len(part)
+            if pending < window + MAX_REACH:
+                continue
+            buffer += "".join(parts)
+            parts.clear()
+            pending = 0
+            pos = yield from _scan_window(buffer, pos, base, final=False)
+            keep = max(0, pos - MAX_BEHIND)
+            buffer, base, pos = buffer[keep:], base + keep, pos - keep
+    yield from _scan_window(buffer + "".join(parts), pos, base, final=True)
+
+
+def iter_mentions(text: str, offset: int = 0) -> Iterator[Mention]:
+    """Yield every numeric mention in ``text``, offsets shifted by ``offset``."""
+    return scan((text,), offset)
 
 
 def scan_lines(lines: Iterable[str]) -> Iterator[Mention]:
     """Stream mentions from an iterable of lines (e.g. an open file), keeping global offsets.
 
-    Numbers never span a line break, so scanning line by line is exact and keeps
-    memory bounded by the longest line.
+    Memory is bounded by the window and the longest line; to bound it whatever the lines, read
+    the file in chunks with scan_file.
     """
-    offset = 0
-    for line in lines:
-        yield from iter_mentions(line, offset)
-        offset += len(line)
+    return scan(lines)
+
+
+def scan_file(file: TextIO, chunk: int = WINDOW) -> Iterator[Mention]:
+    """Stream mentions from an open text file read in chunks: memory does not grow with line length."""
+    return scan(iter(lambda: file.read(chunk), ""))

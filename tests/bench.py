@@ -128,40 +128,97 @@ def bench_build(ws: Path, runs: int) -> dict:
 
 def tokenize(path: Path) -> None:
     """Child process: stream `path` through the tokenizer, count mentions, print JSON."""
-    from pipeline.numbers import scan_lines
+    from pipeline.numbers import scan_file
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     count = 0
     with open(path, encoding="utf-8", newline="") as f:
-        for _ in scan_lines(f):
+        for _ in scan_file(f):
             count += 1
-    seconds = time.perf_counter() - started
-    print(json.dumps({"mentions": count, "seconds": seconds,
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"mentions": count, "seconds": seconds, "cpu_seconds": cpu,
                       "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 
+def _tokenize_child(path: Path) -> dict:
+    out = subprocess.run([str(PYTHON), "-m", "tests.bench", "tokenize", str(path)], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def _corpus_result(path: Path, nbytes: int, runs: int) -> dict:
+    samples = [_tokenize_child(path) for _ in range(runs)]
+    seconds, cpu = median([s["seconds"] for s in samples]), median([s["cpu_seconds"] for s in samples])
+    return {"bytes": nbytes, "mentions": samples[0]["mentions"], "seconds": seconds, "cpu_seconds": cpu,
+            "runs": len(samples), "mb_per_s": nbytes / MB / seconds, "cpu_mb_per_s": nbytes / MB / cpu,
+            "mentions_per_s": samples[0]["mentions"] / seconds,
+            "peak_rss_mib": round(max(s["peak_rss_kib"] for s in samples) / 1024, 1)}
+
+
 def bench_tokenizer(scratch: Path, runs: int, big_runs: int) -> dict:
-    from tests.corpus import write_corpus
+    from tests.corpus import write_corpus, write_government_corpus
 
     results = {}
     for size in SIZES_MB:
         corpus = scratch / f"corpus-{size}mb.txt"
         nbytes = write_corpus(corpus, size * MB)
-        samples = []
-        for _ in range(big_runs if size >= 100 else runs):
-            out = subprocess.run([str(PYTHON), "-m", "tests.bench", "tokenize", str(corpus)], cwd=ROOT,
-                                 check=True, capture_output=True, text=True).stdout
-            samples.append(json.loads(out))
-        seconds = median([s["seconds"] for s in samples])
-        results[f"{size}mb"] = {
-            "bytes": nbytes, "mentions": samples[0]["mentions"], "seconds": seconds, "runs": len(samples),
-            "mb_per_s": nbytes / MB / seconds, "mentions_per_s": samples[0]["mentions"] / seconds,
-            "peak_rss_mib": round(max(s["peak_rss_kib"] for s in samples) / 1024, 1),
-        }
+        results[f"{size}mb"] = _corpus_result(corpus, nbytes, big_runs if size >= 100 else runs)
         corpus.unlink()
+    corpus = scratch / "government-10mb.txt"
+    results["government_10mb"] = _corpus_result(corpus, write_government_corpus(corpus, 10 * MB), runs)
+    corpus.unlink()
     ten, hundred = results["10mb"], results["100mb"]
     # Per byte, so that the corpora being a few bytes over their nominal size does not count.
     results["scaling_100_vs_10x10"] = (hundred["seconds"] / hundred["bytes"]) / (ten["seconds"] / ten["bytes"])
+    for name, line in LONG_LINES.items():
+        path = scratch / f"line-{name}.txt"
+        path.write_text(line(10 * MB), encoding="utf-8")
+        results[f"line_{name}"] = _corpus_result(path, 10 * MB, 1)
+        path.unlink()
+    return results
+
+
+# Hostile inputs of issue 11: runs that made the old patterns rescan (quadratic time) or hold a
+# whole match (memory). Each takes a length in characters.
+HOSTILE = {
+    "numerals with no counter": lambda n: ("一二三四五六七八九十百千万亿" * (n // 14 + 1))[:n],
+    "（ then numerals": lambda n: ("（" + "一十百千万亿" * (n // 6 + 1))[:n],
+    "1-1-1-...": lambda n: ("1-" * (n // 2 + 1))[:n],
+    "1,111,111,...": lambda n: ("1" + ",111" * (n // 4 + 1))[:n],
+    "digits": lambda n: "1" * n,
+}
+LONG_LINES = {"dashes": HOSTILE["1-1-1-..."], "separators": HOSTILE["1,111,111,..."],
+              "numerals": HOSTILE["numerals with no counter"]}
+HOSTILE_CHARS = (250_000, 1_000_000)
+
+
+def _cpu_seconds(work, runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.process_time()
+        work()
+        samples.append(time.process_time() - started)
+    return median(samples)
+
+
+def bench_hostile(runs: int) -> dict:
+    """CPU seconds on each hostile input at two sizes, and their ratio (4.0 is linear)."""
+    from pipeline import entities, metadata
+    from pipeline.numbers import iter_mentions
+
+    catalog = metadata.entities()
+    cases = {name: (lambda text: lambda: sum(1 for _ in iter_mentions(text)), make)
+             for name, make in HOSTILE.items()}
+    cases["《甲》 titles (find_documents)"] = (
+        lambda text: lambda: entities.find_documents(text, [], catalog, lambda _: "body"),
+        lambda n: ("《甲》" * (n // 3 + 1))[:n])
+    cases["印发了《甲》 titles (find_documents)"] = (
+        lambda text: lambda: entities.find_documents(text, [], catalog, lambda _: "body"),
+        lambda n: ("市局印发了《甲》" * (n // 8 + 1))[:n])
+    results = {}
+    for name, (work, make) in cases.items():
+        small, large = (_cpu_seconds(work(make(n)), runs) for n in HOSTILE_CHARS)
+        results[name] = {"small_s": small, "large_s": large, "ratio": large / small}
     return results
 
 
@@ -197,13 +254,23 @@ def table(r: dict) -> str:
     for name, stage in b["stages"].items():
         rows.append((f"  stage {name}: wall, of which import; peak RSS",
                      f"{stage['wall_s']:.2f} s, {stage['import_s']:.2f} s; {stage['peak_rss_mib']:.0f} MiB", ""))
-    for size in SIZES_MB:
-        k = t[f"{size}mb"]
-        rows.append((f"tokenizer {size} MB ({k['runs']} runs): MB/s, mentions/s; peak RSS",
-                     f"{k['mb_per_s']:.1f} MB/s, {k['mentions_per_s']:,.0f}/s; {k['peak_rss_mib']:.0f} MiB",
-                     ">= 10 MB/s", k["mb_per_s"] >= 10))
+    corpora = [(f"letter {size} MB", t[f"{size}mb"]) for size in SIZES_MB]
+    corpora.append(("government 10 MB", t["government_10mb"]))
+    for label, k in corpora:
+        rows.append((f"tokenizer, {label} ({k['runs']} runs): MB/s wall, CPU; mentions/s; peak RSS",
+                     f"{k['mb_per_s']:.1f}, {k['cpu_mb_per_s']:.1f} MB/s; {k['mentions_per_s']:,.0f}/s; "
+                     f"{k['peak_rss_mib']:.0f} MiB", ">= 10 MB/s", k["cpu_mb_per_s"] >= 10))
     rows.append(("tokenizer time, 100 MB vs 10 x 10 MB (per byte)", f"{t['scaling_100_vs_10x10']:.2f}x", "<= 1.1x",
                  t["scaling_100_vs_10x10"] <= 1.1))
+    for name in LONG_LINES:
+        k = t[f"line_{name}"]
+        rows.append((f"tokenizer, one 10 MB line of {name}: peak RSS; MB/s wall",
+                     f"{k['peak_rss_mib']:.0f} MiB; {k['mb_per_s']:.1f} MB/s", "< 300 MiB", k["peak_rss_mib"] < 300))
+    small, large = (f"{n // 1000}k" for n in HOSTILE_CHARS)
+    for name, h in r["hostile"].items():
+        rows.append((f"hostile: {name}, CPU {small} -> {large} chars",
+                     f"{h['small_s']:.3f} -> {h['large_s']:.3f} s = {h['ratio']:.1f}x", "<= 5x (4x is linear)",
+                     h["ratio"] <= 5))
     failed = f", {s['failed_runs']} of {s['runs']} runs failed" if s["failed_runs"] else ""
     rows.append(("test suite, make test (dataset up to date)", f"{s['make_test_s']:.1f} s{failed}", "< 60 s",
                  s["make_test_s"] < 60))
@@ -229,6 +296,7 @@ def main() -> None:
         ws = workspace(Path(scratch))
         results = {"machine": machine(), "build": bench_build(ws, args.runs),
                    "tokenizer": bench_tokenizer(Path(scratch), args.runs, args.big_runs),
+                   "hostile": bench_hostile(args.runs),
                    "tests": bench_tests(ws, args.runs)}
     results["bench_s"] = time.perf_counter() - started
     (ROOT / "build").mkdir(exist_ok=True)

@@ -235,3 +235,34 @@ def test_cross_checks_name_a_moved_quote_and_a_dangling_place_id(clean_build):
     dangling.loc[0, "place_id"] = "atlantis"
     problems = crosschecks.reference_problems({**tables, "named_items": dangling})
     assert problems == ["check references.named_items.place_id failed: ['atlantis'] do not exist in places.place_id"]
+
+
+def _documents(text: str) -> list[dict]:
+    from pipeline import entities
+    from pipeline.numbers import iter_mentions
+
+    return entities.find_documents(text, list(iter_mentions(text)), metadata.entities(), lambda _: "body")
+
+
+@pytest.mark.parametrize("number", ["保民政发〔2021〕1号", "保民政发﹝2021﹞1号", "保民政发[2021]1号",
+                                    "保民政发［2021］1号", "保民政发【2021】1号", "保民政发(2021)1号",
+                                    "保民政发（2021）1号", "保民政发﹝２０２１﹞１号"])
+def test_a_document_number_in_any_bracket_gives_its_year(number):
+    text = f"市民政局印发了《关于加强安置点管理的通知》({number})。"
+    rows = _documents(text)
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert (row["document_number"], row["year"], row["issuer_zh"]) == (number, 2021, "市民政局")
+    assert text[row["char_start"]:row["char_end"]] == row["quote"]
+
+
+def test_many_titles_in_one_sentence_are_each_found_with_their_issuer():
+    """The hostile case of issue 11 (one line of titles), kept small: every title is found, each issuer is the
+    one right before it, and none is taken from far back in the sentence."""
+    names = [f"市{'甲乙丙丁戊'[n % 5]}{'子丑寅卯'[n % 4]}局" for n in range(300)]
+    text = "".join(f"{name}印发了《甲{n}》" for n, name in enumerate(names)) + "," + "《乙》" * 300
+    rows = _documents(text)
+    assert len(rows) == 600
+    issued = [row for row in rows if row["title_zh"].startswith("甲")]
+    assert [row["issuer_zh"] for row in issued] == names
+    assert all(row["issuer_zh"] is None for row in rows if row["title_zh"] == "乙")

@@ -61,6 +61,18 @@ def only(text: str):
         ("新建饮水井35口", "35口", 35, None, "口", "exact"),
         ("惠及37家", "37家", 37, None, "家", "exact"),
         ("新增35座水窖", "35座", 35, None, "座", "exact"),
+        # A lower bound a short verb away from its number: the text stays the number and counter.
+        ("确保贫困户至少参与1项产业", "1项", 1, None, "项", "at_least"),
+        ("每村不少于配备2名", "2名", 2, None, "名", "at_least"),
+        ("至少有一半以上的3个村", "3个", 3, None, "个", "exact"),  # 一半以上的 is more than 3 characters
+        ("至少参与一项", "一项", 1, None, "项", "at_least"),
+        # A Chinese numeral before an administrative or place noun, with no counter.
+        ("涉及两地的", "两地", 2, None, "地", "exact"),
+        ("覆盖三县", "三县", 3, None, "县", "exact"),
+        ("辐射五乡", "五乡", 5, None, "乡", "exact"),
+        ("全市十二社区", "十二社区", 12, None, "社区", "exact"),
+        ("共12社区", "12社区", 12, None, "社区", "exact"),
+        ("共3个社区", "3个", 3, None, "个", "exact"),
     ],
 )
 def test_quantities(text, span, value, value_max, unit, qualifier):
@@ -93,6 +105,23 @@ def test_quantities(text, span, value, value_max, unit, qualifier):
         ("主任“一肩挑”", "一肩挑", "idiom"),
         ("实现“两不愁三保障”目标", "两不愁三保障", "idiom"),
         ("效能“一减一增”", "一减一增", "idiom"),
+        ("落实“一社区(村)一警(辅警)”制度", "一社区(村)一警(辅警)", "idiom"),
+        ("落实“一社区（村）一警（辅警）”制度", "一社区（村）一警（辅警）", "idiom"),
+        ("推行一社区一警", "一社区一警", "idiom"),
+        ("推行一村一警", "一村一警", "idiom"),
+        ("实行一户一策", "一户一策", "idiom"),
+        ("将“几大员”整合", "几大员", "idiom"),
+        ("“四叶草”社会工作服务中心", "四叶草", "name"),
+        ("蒲缥镇九峰社区", "九峰", "name"),
+        ("文件(保民政发﹝2021﹞1号)", "保民政发﹝2021﹞1号", "document_number"),
+        ("保民政发〔2021〕12号", "保民政发〔2021〕12号", "document_number"),
+        ("保民政发[2021]12号", "保民政发[2021]12号", "document_number"),
+        ("保民政发［2021］12号", "保民政发［2021］12号", "document_number"),
+        ("保民政发【2021】12号", "保民政发【2021】12号", "document_number"),
+        ("保民政发(2021)12号", "保民政发(2021)12号", "document_number"),
+        ("保民政发（2021）12号", "保民政发（2021）12号", "document_number"),
+        ("保民政发〖2021〗12号", "保民政发〖2021〗12号", "document_number"),
+        ("保民政发﹙２０２１﹚１２号", "保民政发﹙２０２１﹚１２号", "document_number"),
     ],
 )
 def test_non_figure_kinds(text, span, kind):
@@ -101,9 +130,22 @@ def test_non_figure_kinds(text, span, kind):
     assert text[mention.char_start:mention.char_end] == span
 
 
-@pytest.mark.parametrize("text", ["进一步加强", "统一部署", "一定成效", "一些地方", "一社区一警", "一线发展"])
+@pytest.mark.parametrize("text", ["进一步加强", "统一部署", "一定成效", "一些地方", "一线发展", "统一市场", "同一地区",
+                                  "单一地", "某一区域", "逐一村组"])
 def test_words_with_numerals_are_not_mentions(text):
     assert list(iter_mentions(text)) == []
+
+
+@pytest.mark.parametrize("text", ["两委班子", "“三农”工作"])
+def test_idioms_are_not_quantities(text):
+    assert only(text).kind == "idiom"
+
+
+@pytest.mark.parametrize("text", ["至少，参与1项", "至少要求每户参与1项", "至少3名,另有2名", "至少一年内完成5个",
+                                  "至少1,参与2项"])
+def test_a_lower_bound_does_not_reach_past_punctuation_numbers_or_three_characters(text):
+    last = list(iter_mentions(text))[-1]
+    assert last.qualifier == "exact", last
 
 
 def test_idiom_lookahead_keeps_real_quantities():
@@ -204,3 +246,115 @@ def test_tokenizer_vocabulary_is_the_published_one():
     vocabularies = metadata.label_vocabularies()
     assert list(vocabularies["mention_kind"]) == list(KINDS)
     assert list(vocabularies["qualifier"]) == list(QUALIFIERS)
+
+
+# --- Linear time and bounded memory -----------------------------------------------------------
+
+def _reach(items) -> tuple[float, float, float]:
+    """(widest match, furthest character looked at ahead, furthest behind) of a parsed pattern,
+    relative to where the attempt starts; inf when a quantifier is unbounded."""
+    from re import _constants as c
+
+    width = ahead = behind = 0.0
+    for op, av in items:
+        if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY, c.RANGE, c.CATEGORY):
+            width += 1
+            ahead = max(ahead, width)
+        elif op is c.BRANCH:
+            parts = [_reach(alternative) for alternative in av[1]]
+            ahead = max(ahead, width + max(p[1] for p in parts))
+            behind = max(behind, *(p[2] for p in parts))
+            width += max(p[0] for p in parts)
+        elif op in (c.SUBPATTERN, c.ATOMIC_GROUP):
+            w, a, b = _reach(av[-1] if op is c.SUBPATTERN else av)
+            ahead, behind, width = max(ahead, width + a), max(behind, b), width + w
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            low, high, item = av
+            w, a, b = _reach(item)
+            times = float("inf") if high == c.MAXREPEAT else high
+            ahead = max(ahead, width + times * max(w, a) if times else width)
+            behind = max(behind, b)
+            width += times * w if times else 0
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            direction, item = av
+            w, a, b = _reach(item)
+            if direction == 1:
+                ahead, behind = max(ahead, width + a), max(behind, b)
+            else:
+                behind = max(behind, w, b)
+        elif op is c.AT:
+            behind = max(behind, 1)  # ^ in multiline mode looks at the character before
+        else:
+            raise AssertionError(f"opcode {op} not understood")
+    return width, ahead, behind
+
+
+def reach(pattern: re.Pattern[str]) -> tuple[float, float, float]:
+    from re import _parser
+
+    return _reach(_parser.parse(pattern.pattern, pattern.flags))
+
+
+def test_every_attempt_looks_at_a_bounded_stretch_of_text():
+    """Scanning is linear: the attempt at each position examines at most MAX_REACH characters after
+    it and MAX_BEHIND before, whatever the input (no unbounded quantifier anywhere), so no run of
+    digits or numerals is rescanned beyond that. The same bounds make windowed scanning exact."""
+    for pattern in (numbers._PATTERN, numbers._PATTERN_WITHOUT_DOCNUM_START):
+        width, ahead, behind = reach(pattern)
+        # _looks_like_name looks at the text after a match, _gap_qualifier at the text before it.
+        assert ahead + reach(numbers._NAME_AFTER)[1] <= numbers.MAX_REACH, (width, ahead)
+        assert max(behind, 1) <= numbers.MAX_BEHIND
+    assert reach(numbers._GAP_QUALIFIER)[0] <= numbers.MAX_BEHIND
+    assert reach(re.compile(r"a+"))[0] == float("inf")  # the measure sees an unbounded quantifier
+
+
+def test_reach_of_a_known_pattern():
+    assert reach(re.compile(r"(?<=x)ab{2,3}(?=cd)")) == (4, 6, 1)
+
+
+WINDOW_SAMPLES = ["保民政发﹝2021﹞1号", "1,234,567元", "01525512-9-/2021-0729011", "至少参与1项", "四届六次会议",
+                  "“12345”", "长江265基金会", "3000至5000人", "百分之三十五点五", "一社区(村)一警(辅警)",
+                  "2021年7月29日", "\n二、", "统一两个", "四小时", "二点五亿元"]
+
+
+@pytest.mark.parametrize("sample", WINDOW_SAMPLES)
+def test_mentions_at_every_offset_around_a_window_edge_survive(sample):
+    """A mention placed at every offset across several window edges is found once, whole, as in
+    one scan of the whole text, whatever the window and however the text is cut into pieces."""
+    window = 40
+    for before in range(0, 2 * (window + numbers.MAX_REACH), 7):
+        text = "其中" * (before // 2) + "其" * (before % 2) + sample + "的情况。" * 30
+        whole = list(numbers._scan_window(text, 0, 0, final=True))
+        assert whole, sample
+        assert list(numbers.scan([text], window=window)) == whole
+        pieces = [text[i:i + 13] for i in range(0, len(text), 13)]
+        assert list(numbers.scan(pieces, window=window)) == whole
+
+
+@settings(max_examples=200)
+@given(st.lists(st.sampled_from(PIECES), min_size=50, max_size=400), st.integers(min_value=1, max_value=300),
+       st.integers(min_value=1, max_value=50))
+def test_windowed_scan_equals_one_scan_of_the_whole_text(pieces, window, piece_size):
+    text = "".join(pieces)
+    whole = list(numbers._scan_window(text, 0, 0, final=True))
+    chunks = [text[i:i + piece_size] for i in range(0, len(text), piece_size)]
+    assert list(numbers.scan(chunks, window=window)) == whole
+
+
+def test_scan_file_reads_in_chunks(tmp_path):
+    path = tmp_path / "one-line.txt"
+    text = "共12人，" * 5000 + "保民政发﹝2021﹞1号"
+    path.write_text(text, encoding="utf-8")
+    with open(path, encoding="utf-8", newline="") as f:
+        found = list(numbers.scan_file(f, chunk=1000))
+    assert found == list(iter_mentions(text))
+    assert len(found) == 5001 and found[-1].kind == "document_number"
+
+
+@pytest.mark.parametrize("run", ["一二三四五六七八九十百千万亿" * 200, "（" + "一十百千万亿" * 400, "1-" * 2000,
+                                 "1," + "111," * 2000, "9" * 5000, "《甲》" * 2000])
+def test_hostile_runs_are_read_as_bounded_mentions(run):
+    """A run longer than any real number is read as several mentions, each within the bounds."""
+    for mention in iter_mentions(run):
+        assert mention.char_end - mention.char_start <= numbers.MAX_REACH
+        assert run[mention.char_start:mention.char_end] == mention.text
