@@ -234,17 +234,17 @@ def test_deleting_a_list_item_is_caught(tmp_path, clean_tables, entry):
     record("mutation suite", f"delete {last['name_zh']} from {entry['list_id']}", "caught")
 
 
-def test_readme_lists_guarded_and_provenance_only_figures():
-    readme = (config.ROOT / "README.md").read_text(encoding="utf-8")
+def test_docs_list_guarded_and_provenance_only_figures():
+    doc = (config.ROOT / "docs" / "robustness.md").read_text(encoding="utf-8")
     guarded = sorted(guarded_fact_ids())
-    block = re.search(r"<!-- guarded:start -->(.*?)<!-- guarded:end -->", readme, re.S)
-    assert block, "README.md needs a <!-- guarded:start --> ... <!-- guarded:end --> block"
+    block = re.search(r"<!-- guarded:start -->(.*?)<!-- guarded:end -->", doc, re.S)
+    assert block, "docs/robustness.md needs a <!-- guarded:start --> ... <!-- guarded:end --> block"
     listed = re.findall(r"`([a-z_.]+)`", block.group(1).split("Guarded only by provenance")[0])
     expected_block = ", ".join(f"`{f}`" for f in guarded)
-    assert listed == guarded, f"README guarded list is out of date; it should read:\n{expected_block}"
+    assert listed == guarded, f"docs/robustness.md guarded list is out of date; it should read:\n{expected_block}"
     provenance_only = sorted(set(EXPECTED) - set(guarded))
     rest = re.findall(r"`([a-z_.]+)`", block.group(1).split("Guarded only by provenance")[1])
-    assert rest == provenance_only, "README provenance-only list should read:\n" + ", ".join(
+    assert rest == provenance_only, "docs/robustness.md provenance-only list should read:\n" + ", ".join(
         f"`{f}`" for f in provenance_only)
 
 
