@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import config, metadata, site
+from pipeline.errors import InputError
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without these flags Chromium tries Google's services at start, which this closed network refuses.
@@ -234,3 +235,8 @@ def test_release_page_links_resolve_inside_the_release(rel):
     links = re.findall(r'href="((?:parquet|csv)/[^"]+)"', page)
     assert len(links) == 2 * len(metadata.tables())
     assert all((rel.directory / link).is_file() for link in links)
+
+
+def test_a_missing_dataset_is_named_not_a_traceback(tmp_path):
+    with pytest.raises(InputError, match="parquet/facts.parquet is missing"):
+        site.run(tmp_path, tmp_path / "index.html")

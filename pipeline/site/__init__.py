@@ -238,6 +238,10 @@ def page(tables: dict[str, pd.DataFrame], text: str, link_base: str, head_extra:
 
 
 def load(dataset: Path, raw: Path | None) -> tuple[dict[str, pd.DataFrame], str]:
+    missing = [name for name in metadata.tables() if not (dataset / "parquet" / f"{name}.parquet").is_file()]
+    if missing:
+        raise InputError(f"{dataset} is not a published dataset: parquet/{missing[0]}.parquet is missing "
+                         "(run `make dataset`, or pass --dataset output/ or a release directory).")
     tables = {name: read_table(dataset / "parquet" / f"{name}.parquet") for name in metadata.tables()}
     document = tables["documents"].iloc[0]
     raw = raw or config.RAW_DIR / document["source_file"]
