@@ -38,7 +38,7 @@ HEADLINE_FACTS = [  # which figures the overview shows; their values come from t
 FIGURE_COLUMNS_FIRST = ["metric_zh", "metric_en", "value", "value_max", "unit_zh", "unit_en", "as_of",
                         "as_of_basis_zh", "as_of_basis_en", "area_zh", "area_en", "qualifier_zh", "qualifier_en",
                         "note_zh", "note_en", "quote"]
-WIDTHS = [("long", 80), ("mid", 24)]  # a column whose longest cell has more characters gets that CSS width
+WIDTHS = [("long", 90), ("mid", 25)]  # a column whose longest cell has more characters gets that CSS width
 AREA_COLUMNS = [  # shown next to ref_area_code: the name of the area, from places
     {"name": "area_zh", "type": "string", "description": "The area ref_area_code denotes: places.name_zh."},
     {"name": "area_en", "type": "string", "description": "The area ref_area_code denotes: places.name_en."},

@@ -31,7 +31,7 @@ def number(value: float | None, decimals: int | None = None) -> str:
 
 
 def figure(value: float | None, fact: pd.Series) -> str:
-    """A value of the figure `fact`, written as the text writes it (97.90%, 210, 18,583)."""
+    """A value of the figure `fact`, written as the text writes it: its own decimals, thousands separators, a % sign."""
     if blank(value):
         return ""
     return number(value, int(fact["decimals"])) + ("%" if fact["unit"] in PERCENT_UNITS else "")
