@@ -60,7 +60,9 @@ $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py 
 
 site: $(OUT)/site/index.html ## the dataset page, output/site/index.html: one self-contained file
 
-$(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb pipeline/site.py pipeline/jsonld.py
+$(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb \
+		$(wildcard pipeline/site/*.py pipeline/site/templates/* pipeline/site/static/*) \
+		pipeline/metadata.py pipeline/translation.py pipeline/jsonld.py pipeline/catalog/translations.yaml
 	$(PY) -m pipeline.site
 
 test: $(VENV)/.installed ## run the test suite (builds the dataset first)

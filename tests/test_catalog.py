@@ -8,7 +8,9 @@ from pipeline import config, metadata
 from tests.test_dataset import EXPECTED
 
 SOURCES = [*sorted((config.ROOT / "pipeline").rglob("*.py")), *sorted(config.CATALOG_DIR.glob("*.yaml")),
-           *sorted((config.ROOT / "schemas").rglob("*.py")), config.ROOT / "Makefile"]
+           *sorted((config.ROOT / "schemas").rglob("*.py")), config.ROOT / "Makefile",
+           *sorted((config.ROOT / "pipeline" / "site").glob("templates/*")),
+           *sorted((config.ROOT / "pipeline" / "site").glob("static/*"))]
 
 
 # Constants of arithmetic that happen to equal a figure; each is used for the reason given.

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import config, metadata, site
+from pipeline.errors import InputError
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without these flags Chromium tries Google's services at start, which this closed network refuses.
@@ -47,16 +48,83 @@ def test_page_loads_offline_without_errors(browser_page, page_file):
     assert console == []
     assert requests == [page_file.as_uri()]
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.locator("#source-text").get_attribute("lang") == "zh-Hans"
+    languages = page.eval_on_selector_all("#reading-text .sentence > p", "ps => ps.map(p => p.lang)")
+    assert languages and set(languages[0::2]) == {"zh-Hans"} and set(languages[1::2]) == {"en"}
+
+
+def test_reading_view_has_every_sentence_in_both_languages(browser_page, clean_build):
+    page, _, _ = browser_page
+    sentences = clean_build.table("sentences").sort_values("char_start")
+    rows = page.eval_on_selector_all("#reading-text .sentence", """rows => rows.map(r => [
+        r.dataset.sentenceId, r.querySelector('p.zh').textContent, r.querySelector('p.en').textContent])""")
+    assert len(rows) == len(sentences)
+    assert rows == [list(r) for r in zip(sentences["sentence_id"], sentences["text_zh"], sentences["text_en"],
+                                         strict=True)]
+    headings = page.locator("#reading-text h3").all_text_contents()
+    assert len(headings) == sentences["section"].nunique()
+    assert all(any(en in h for h in headings) for en in sentences["section_en"].unique())
+
+
+def test_reading_view_sits_first_after_the_overview(browser_page):
+    page, _, _ = browser_page
+    assert page.eval_on_selector_all("main > section", "ss => ss.map(s => s.id)")[:2] == ["overview", "reading"]
 
 
 def test_every_fact_has_exactly_one_highlight_equal_to_its_quote(browser_page, clean_build):
     page, _, _ = browser_page
-    marks = page.eval_on_selector_all("#source-text mark.fact", "ms => ms.map(m => [m.dataset.factId, m.textContent])")
+    marks = page.eval_on_selector_all("#reading-text .zh mark.fact",
+                                      "ms => ms.map(m => [m.dataset.factId, m.textContent])")
     facts = clean_build.table("facts")
     assert sorted(map(tuple, marks)) == sorted(zip(facts["fact_id"], facts["quote"], strict=True))
-    titles = page.eval_on_selector_all("#source-text mark.fact", "ms => ms.map(m => m.title)")
+    titles = page.eval_on_selector_all("#reading-text .zh mark.fact", "ms => ms.map(m => m.title)")
     assert any(t.startswith("sites.total — ") and "210" in t for t in titles)
+    mentions = clean_build.table("mentions")
+    others = page.eval_on_selector_all("#reading-text .zh mark.mention", "ms => ms.map(m => m.textContent)")
+    assert sorted(others) == sorted(mentions[mentions["fact_id"].isna()]["text"])
+
+
+def test_every_fact_has_exactly_one_english_highlight_with_its_value(browser_page, clean_build):
+    page, _, _ = browser_page
+    marks = page.eval_on_selector_all("#reading-text .en mark.fact",
+                                      "ms => ms.map(m => [m.dataset.factId, m.textContent])")
+    facts = clean_build.table("facts").set_index("fact_id")
+    assert sorted(fact_id for fact_id, _ in marks) == sorted(facts.index)
+    for fact_id, text in marks:  # the English writes the value (or spells a small one out), never the quote
+        fact = facts.loc[fact_id]
+        digits = f"{fact['value']:,.{fact['decimals']}f}"
+        assert digits in text or text.isalpha(), (fact_id, text)
+    assert dict(marks)["cadres.one_shoulder.share"].startswith(
+        f"{facts.loc['cadres.one_shoulder.share', 'value']:.2f}")
+
+
+def test_clicking_an_english_figure_highlights_its_chinese_quote_and_shows_its_row(browser_page, clean_build):
+    page, _, _ = browser_page
+    facts = clean_build.table("facts").set_index("fact_id")
+    fact_id = facts.index[facts["note_en"].notna()][0]
+    page.locator(f'#reading-text .en mark[data-fact-id="{fact_id}"]').click()
+    active = page.locator("#reading-text .zh mark.active")
+    assert active.count() == 1 and active.inner_text() == facts.loc[fact_id, "quote"]
+    assert page.locator("#reading-text .en mark.active").get_attribute("data-fact-id") == fact_id
+    cards = page.locator("#reading-text .fact-card:visible")
+    assert cards.count() == 1
+    card = cards.inner_text()
+    fact = facts.loc[fact_id]
+    for expected in (fact["metric_en"], fact["as_of"], fact["as_of_basis_en"], fact["note_en"], fact["quote"],
+                     f"{fact['char_start']}–{fact['char_end']}", f"{fact['value']:,.{fact['decimals']}f}"):
+        assert expected in card, expected
+    area = clean_build.table("places").set_index("admin_code")["name_en"].dropna()
+    assert area[fact["ref_area_code"]] in card
+
+
+def test_clicking_a_chinese_figure_highlights_its_english(browser_page, clean_build):
+    page, _, _ = browser_page
+    fact_id = "cadres.one_shoulder.share"
+    page.locator(f'#reading-text .zh mark[data-fact-id="{fact_id}"]').click()
+    english = page.locator("#reading-text .en mark.active")
+    assert english.count() == 1 and english.get_attribute("data-fact-id") == fact_id
+    facts = clean_build.table("facts").set_index("fact_id")
+    assert english.inner_text().startswith(f"{facts.loc[fact_id, 'value']:.{facts.loc[fact_id, 'decimals']}f}")
+    assert page.locator(f'[data-card-for="{fact_id}"]').is_visible()
 
 
 def test_clicking_a_table_figure_highlights_its_quote(browser_page, clean_build):
@@ -64,11 +132,13 @@ def test_clicking_a_table_figure_highlights_its_quote(browser_page, clean_build)
     button = page.locator('table[data-table="facility_coverage"] button.fig[data-fact-id$="sites_covered"]').first
     fact_id = button.get_attribute("data-fact-id")
     button.click()
-    active = page.locator("#source-text mark.active")
+    active = page.locator("#reading-text .zh mark.active")
     assert active.count() == 1
     quote = clean_build.table("facts").set_index("fact_id").loc[fact_id, "quote"]
     assert active.inner_text() == quote
     assert active.get_attribute("data-fact-id") == fact_id
+    assert page.locator("#reading-text .en mark.active").get_attribute("data-fact-id") == fact_id
+    assert active.is_visible() and active.evaluate("m => document.activeElement === m")
 
 
 def test_clicking_a_chart_bar_highlights_its_quote(browser_page, clean_build):
@@ -77,7 +147,28 @@ def test_clicking_a_chart_bar_highlights_its_quote(browser_page, clean_build):
     fact_id = bar.get_attribute("data-fact-id")
     bar.click()
     quote = clean_build.table("facts").set_index("fact_id").loc[fact_id, "quote"]
-    assert page.locator("#source-text mark.active").inner_text() == quote
+    assert page.locator("#reading-text .zh mark.active").inner_text() == quote
+
+
+def test_facts_table_shows_values_with_their_own_decimals_and_readable_columns_first(browser_page, clean_build):
+    page, _, _ = browser_page
+    table = page.locator('table[data-table="facts"]')
+    names = table.locator("th button").all_text_contents()
+    assert names[:4] == ["metric_zh", "metric_en", "value", "value_max"]
+    for readable, identifier in (("as_of", "fact_id"), ("area_en", "ref_area_code"), ("note_en", "char_start"),
+                                 ("qualifier_en", "sentence_id")):
+        assert names.index(readable) < names.index(identifier)
+    column = names.index("value") + 1
+    shown = dict(table.locator("tbody tr").evaluate_all(
+        f"rows => rows.map(r => [r.cells[{names.index('fact_id')}].textContent, r.cells[{column - 1}].textContent])"))
+    facts = clean_build.table("facts").set_index("fact_id")
+    whole = facts.index[facts["value"] == 210][0]
+    assert shown[whole] == "210"
+    assert shown["cadres.one_shoulder.share"] == f"{facts.loc['cadres.one_shoulder.share', 'value']:.2f}%"
+    assert shown["cadres.one_shoulder.share"].endswith("0%")  # 97.90, not 97.9
+    assert not any(text.endswith(".0") for text in shown.values())
+    coverage = page.locator('table[data-table="facility_coverage"]')
+    assert "47.1%" in coverage.inner_text() and "210.0" not in coverage.inner_text()
 
 
 def test_coverage_chart_has_one_bar_per_facility_type_with_published_values(browser_page, clean_build):
@@ -144,3 +235,8 @@ def test_release_page_links_resolve_inside_the_release(rel):
     links = re.findall(r'href="((?:parquet|csv)/[^"]+)"', page)
     assert len(links) == 2 * len(metadata.tables())
     assert all((rel.directory / link).is_file() for link in links)
+
+
+def test_a_missing_dataset_is_named_not_a_traceback(tmp_path):
+    with pytest.raises(InputError, match="parquet/facts.parquet is missing"):
+        site.run(tmp_path, tmp_path / "index.html")

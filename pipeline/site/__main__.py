@@ -1,0 +1,4 @@
+from pipeline.errors import report
+from pipeline.site import main
+
+report(main)
