@@ -231,3 +231,10 @@ def test_glossary_terms_and_readings(tables):
     assert glossary.loc["儿童之家", "term_en"] == "Community children's centre"
     assert glossary.loc["两不愁三保障", "term_en"] == "Two assurances and three guarantees"
     assert glossary.loc["搬得出、稳得住、能致富", "pinyin"].startswith("bān de chū")
+
+
+def test_section_titles_are_the_english_of_their_headings(clean_build, tables):
+    sections = clean_build.table("sections").set_index("section_id")
+    headings = tables["sentences"][tables["sentences"]["sentence_id"].str.match(r"^section_\d\.s01$")]
+    for heading in headings.itertuples():
+        assert re.sub(r"^\d+\. ", "", heading.text_en) == sections.loc[heading.section, "title_en"]
