@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -206,14 +207,18 @@ class Column(Strict):
     from_row: str | None = None
     references: str | None = None
 
-    @model_validator(mode="after")
-    def _derived_is_an_expression(self) -> Column:
-        if self.derived is not None:
+    @field_validator("derived")
+    @classmethod
+    def _derived_is_an_expression(cls, derived: str | None) -> str | None:
+        if derived is not None:
             try:
-                expressions.names(self.derived)
+                expressions.names(derived)
             except expressions.ExpressionError as error:
-                raise ValueError(f"column {self.name}: derived {self.derived!r} is not an arithmetic expression "
-                                 f"over columns ({error})") from None
+                raise ValueError(f"{derived!r} is not an arithmetic expression over columns ({error})") from None
+        return derived
+
+    @model_validator(mode="after")
+    def _matches_needs_derived(self) -> Column:
         if self.matches is not None and self.derived is None:
             raise ValueError(f"column {self.name}: `matches` needs `derived` (the expression to compare)")
         return self
@@ -406,6 +411,8 @@ def _where(data: Any, loc: tuple) -> tuple[str, Any]:
     words, node, key = [], data, None
     for position, part in enumerate(loc):
         last = position == len(loc) - 1
+        if not last and isinstance(node, dict) and node.get("type") == part:
+            continue  # the tag pydantic adds for a check type, not a key of the file
         if isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
             ident = next((f"{k} {node[k]}" for k in ENTRY_IDS if isinstance(node, dict) and k in node), None)
@@ -441,7 +448,7 @@ def problems(error: ValidationError, path: str, data: Any, model: Any) -> list[s
         elif kind == "union_tag_not_found":
             message = "missing key"
             key = "type"
-        elif "input" in item and not isinstance(item["input"], dict | list):
+        elif "input" in item and not isinstance(item["input"], dict | list) and repr(item["input"]) not in message:
             message += f" (found {item['input']!r})"
         lines.append(f"{path}: {where}" + (f", key {key!r}" if key is not None else "") + f": {message}")
     return lines

@@ -195,5 +195,12 @@ def tables() -> dict[str, dict[str, Any]]:
     return result
 
 
+def clear_caches() -> None:
+    """Forget every parsed catalog, so that the next call reads the files again (tests that edit a copy
+    of the catalog, with config.CATALOG_DIR pointing at it)."""
+    for loader in (figures, translations, entities, glossary, checks, _tables_catalog, label_vocabularies, tables):
+        loader.cache_clear()
+
+
 def is_wide(table: dict[str, Any]) -> bool:
     return "rows" in table

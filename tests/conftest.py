@@ -92,7 +92,8 @@ def follow_edit(monkeypatch):
     from pipeline import metadata
 
     def follow(old: str, new: str) -> None:
-        catalog = {sid: {**entry, "zh": entry["zh"].replace(old, new)} for sid, entry in metadata.translations().items()}
+        catalog = {sid: {**entry, "zh": entry["zh"].replace(old, new)}
+                   for sid, entry in metadata.translations().items()}
         monkeypatch.setattr(metadata, "translations", lambda: catalog)
 
     return follow
