@@ -2,6 +2,8 @@
 
 Everything that describes the data (Pandera schemas, Parquet field metadata, DuckDB
 comments, the data dictionary, datapackage.json) is generated from what this module returns.
+Each file is validated on load against its model in pipeline/catalog_models.py: a typo is one
+`catalog_keys` error naming the file, the entry and the key (exit 3), never a KeyError later.
 """
 
 from __future__ import annotations
