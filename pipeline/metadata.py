@@ -52,7 +52,8 @@ def _validated(name: str, model: Any, context: dict[str, Any] | None = None) -> 
     try:
         TypeAdapter(model).validate_python(data, context=context)
     except ValidationError as error:
-        where = f"pipeline/catalog/{name}"
+        path = config.CATALOG_DIR / name
+        where = str(path.relative_to(config.ROOT)) if path.is_relative_to(config.ROOT) else str(path)
         lines = catalog_models.problems(error, where, data, model)
         raise ValidationFailed(f"check catalog_keys failed: {len(lines)} problem{'s' if len(lines) > 1 else ''} "
                                f"in {where}; fix the catalog entry named:\n  " + join_capped(lines)) from None

@@ -59,7 +59,7 @@ def test_the_catalog_as_committed_is_valid():
 def test_a_misspelt_key_in_checks_yaml_is_named(catalog, tmp_path):
     catalog("checks.yaml", "    numerator: services.elderly_care.sites_covered",
             "    numerater: services.elderly_care.sites_covered")
-    stderr = assert_named(tmp_path, "pipeline/catalog/checks.yaml", "coverage.elderly_care", "'numerater'",
+    stderr = assert_named(tmp_path, "catalog/checks.yaml", "coverage.elderly_care", "'numerater'",
                           "unknown key", "did you mean 'numerator'")
     assert "'numerator': missing key" in stderr
 
@@ -67,13 +67,13 @@ def test_a_misspelt_key_in_checks_yaml_is_named(catalog, tmp_path):
 def test_an_unknown_check_type_is_named(catalog, tmp_path):
     catalog("checks.yaml", "  - check_id: coverage.childrens_homes\n    type: rate",
             "  - check_id: coverage.childrens_homes\n    type: rat")
-    assert_named(tmp_path, "pipeline/catalog/checks.yaml", "coverage.childrens_homes", "'type'",
+    assert_named(tmp_path, "catalog/checks.yaml", "coverage.childrens_homes", "'type'",
                  "unknown check type 'rat'", "'rate'")
 
 
 def test_a_check_naming_an_unknown_figure_is_named(catalog, tmp_path):
     catalog("checks.yaml", "    rate: services.cemeteries.coverage", "    rate: services.cemetery.coverage")
-    assert_named(tmp_path, "pipeline/catalog/checks.yaml", "coverage.public_cemeteries", "'rate'",
+    assert_named(tmp_path, "catalog/checks.yaml", "coverage.public_cemeteries", "'rate'",
                  "unknown fact id 'services.cemetery.coverage'", "did you mean 'services.cemeteries.coverage'")
 
 
@@ -85,7 +85,7 @@ def test_a_missing_key_in_checks_yaml_is_named(catalog, tmp_path):
 
 def test_an_unknown_unit_in_figures_yaml_is_named(catalog, tmp_path):
     catalog("figures.yaml", "    unit: persons\n", "    unit: person\n")
-    assert_named(tmp_path, "pipeline/catalog/figures.yaml", "population.total.persons", "'unit'",
+    assert_named(tmp_path, "catalog/figures.yaml", "population.total.persons", "'unit'",
                  "unknown unit 'person'", "did you mean 'persons'")
 
 
@@ -109,7 +109,7 @@ def test_an_unknown_figure_in_a_note_is_named(catalog, tmp_path):
 def test_a_misspelt_column_key_in_tables_yaml_is_named(catalog, tmp_path):
     catalog("tables.yaml", "{name: value_max, type: float64, nullable: true,",
             "{name: value_max, type: float64, nulable: true,")
-    assert_named(tmp_path, "pipeline/catalog/tables.yaml", "name value_max", "'nulable'", "did you mean 'nullable'")
+    assert_named(tmp_path, "catalog/tables.yaml", "name value_max", "'nulable'", "did you mean 'nullable'")
 
 
 def test_an_unknown_label_vocabulary_is_named(catalog, tmp_path):
