@@ -10,6 +10,8 @@ OUT    := output
 
 # Modules every stage imports; a change to one reruns every stage after ingest.
 COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.toml
+# How the catalogs are read and validated: every stage that reads a catalog depends on these.
+CATALOG := pipeline/metadata.py pipeline/catalog_models.py pipeline/expressions.py pipeline/checks.py
 
 .DEFAULT_GOAL := help
 .PHONY: help dataset test lint bench clean manifest venv release site
@@ -37,24 +39,24 @@ $(BUILD)/ingest.json: $(RAW) raw/manifest.yaml pipeline/ingest.py $(COMMON) | $(
 	$(call queue,ingest)
 
 $(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/extract.py pipeline/entities.py pipeline/numbers.py \
-		pipeline/metadata.py pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml \
+		$(CATALOG) pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml \
 		pipeline/catalog/glossary.yaml $(COMMON)
 	$(call queue,extract)
 
 $(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/tables.py pipeline/entity_tables.py pipeline/reference.py \
-		pipeline/arrow.py pipeline/metadata.py pipeline/numbers.py pipeline/translation.py \
+		pipeline/arrow.py $(CATALOG) pipeline/numbers.py pipeline/translation.py \
 		pipeline/catalog/tables.yaml pipeline/catalog/translations.yaml \
 		pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml pipeline/catalog/glossary.yaml $(COMMON)
 	$(call queue,tables)
 
 $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/validate.py pipeline/checks.py pipeline/crosschecks.py \
-		pipeline/reference.py pipeline/tables.py pipeline/arrow.py pipeline/metadata.py pipeline/translation.py \
+		pipeline/reference.py pipeline/tables.py pipeline/arrow.py $(CATALOG) pipeline/translation.py \
 		pipeline/catalog/checks.yaml pipeline/catalog/translations.yaml \
 		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(wildcard schemas/*.py) $(COMMON)
 	$(call queue,validate)
 
 $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py pipeline/describe.py \
-		pipeline/arrow.py pipeline/metadata.py pipeline/batch.py pipeline/catalog/tables.yaml $(COMMON)
+		pipeline/arrow.py $(CATALOG) pipeline/batch.py pipeline/catalog/tables.yaml $(COMMON)
 	@echo publish >> $(QUEUE)
 	$(PY) -m pipeline.batch $(QUEUE)
 

@@ -45,14 +45,46 @@ def fingerprint(facts: dict[str, dict], fact_ids: list[str]) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
+# Every check type, by its `type_name`; filled as the classes below are defined.
+TYPES: dict[str, type[Check]] = {}
+
+
 def half_unit(decimals: int) -> float:
     return 0.5 * 10 ** -decimals
 
 
 class Check:
-    """Base: subclasses read their figure ids from the declaration and implement `evaluate`."""
+    """Base: subclasses read their figure ids from the declaration and implement `evaluate`.
 
+    A subclass registers a check type, and says in one place what it is and what its published
+    columns mean: `type_name` (the `type:` of checks.yaml), `label_zh` and `label_en` (the check_type
+    label vocabulary is generated from them), `expected_means`, `observed_means` and `tolerance_means`
+    (printed in the data dictionary), `roles` (the keys of checks.yaml naming its figures) and
+    `list_roles` (those of them that name a list of figures). `declarable = False` keeps a type out
+    of checks.yaml (list_count checks are generated from figures.yaml's lists).
+    """
+
+    type_name: str = ""
+    label_zh: str = ""
+    label_en: str = ""
+    expected_means: str = ""
+    observed_means: str = ""
+    tolerance_means: str = ""
     roles: tuple[str, ...] = ()
+    list_roles: tuple[str, ...] = ()
+    declarable: bool = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        required = ("type_name", "label_zh", "label_en", "expected_means", "observed_means", "tolerance_means")
+        missing = [name for name in required if not getattr(cls, name)]
+        if missing or not cls.roles:
+            raise TypeError(f"check class {cls.__name__} must set {', '.join(missing or ['roles'])}: every check type "
+                            "registers its label and what expected, observed and tolerance mean (pipeline/checks.py)")
+        if cls.type_name in TYPES:
+            raise TypeError(f"check type {cls.type_name!r} is registered twice ({TYPES[cls.type_name].__name__}, "
+                            f"{cls.__name__})")
+        TYPES[cls.type_name] = cls
 
     def __init__(self, spec: dict):
         self.spec = spec
@@ -73,6 +105,11 @@ class Check:
 
 
 class RateCheck(Check):
+    type_name, label_zh, label_en = "rate", "比率", "Rate"
+    expected_means = "numerator / denominator x 100, rounded to 4 decimals"
+    observed_means = "the rate the text reports"
+    tolerance_means = ("half a unit of the reported rate's last printed decimal: 0.05 for a rate printed with one "
+                       "decimal, 0.005 with two")
     roles = ("numerator", "denominator", "rate")
 
     def evaluate(self, facts):
@@ -83,7 +120,12 @@ class RateCheck(Check):
 
 
 class SumCheck(Check):
+    type_name, label_zh, label_en = "sum", "求和", "Sum"
+    expected_means = "the sum of the parts"
+    observed_means = "the total the text reports"
+    tolerance_means = "0: the sum must equal the total"
     roles = ("parts", "total")
+    list_roles = ("parts",)
 
     def evaluate(self, facts):
         expected = sum(facts[p]["value"] for p in self.spec["parts"])
@@ -91,6 +133,10 @@ class SumCheck(Check):
 
 
 class AtMostCheck(Check):
+    type_name, label_zh, label_en = "at_most", "不超过", "At most"
+    expected_means = "the whole: the largest value the part may take"
+    observed_means = "the part"
+    tolerance_means = "0: passes when the part is at most the whole"
     roles = ("part", "whole")
 
     def evaluate(self, facts):
@@ -101,6 +147,10 @@ class AtMostCheck(Check):
 
 
 class EqualCheck(Check):
+    type_name, label_zh, label_en = "equal", "相等", "Equal"
+    expected_means = "figure b (a range's lower bound)"
+    observed_means = "figure a (a range's lower bound)"
+    tolerance_means = "0: the two must be equal"
     roles = ("a", "b")
 
     def evaluate(self, facts):
@@ -109,7 +159,12 @@ class EqualCheck(Check):
 
 
 class MinProductCheck(Check):
+    type_name, label_zh, label_en = "min_product", "最低乘积", "Minimum product"
+    expected_means = "the product of the factors: the smallest value the figure may take"
+    observed_means = "the figure the text reports"
+    tolerance_means = "0: passes when the figure is at least the product"
     roles = ("value", "factors")
+    list_roles = ("factors",)
 
     def evaluate(self, facts):
         minimum = math.prod(facts[f]["value"] for f in self.spec["factors"])
@@ -122,6 +177,11 @@ class MinProductCheck(Check):
 class ImpliedTotalCheck(Check):
     """count / share implies a total; every whole total that reproduces the share is accepted."""
 
+    type_name, label_zh, label_en = "implied_total", "推算总数", "Implied total"
+    expected_means = "count / (share / 100), the total the count and share imply, rounded to 4 decimals"
+    observed_means = "the total the text reports elsewhere (compare)"
+    tolerance_means = ("how far below `expected` a total may lie and still reproduce the share at its printed "
+                       "decimals; passes when the reported total is a whole number that reproduces the share")
     roles = ("count", "share", "compare")
 
     def evaluate(self, facts):
@@ -142,7 +202,12 @@ class ImpliedTotalCheck(Check):
 class ListCountCheck(Check):
     """A list the text enumerates has as many items as the count the text states."""
 
+    type_name, label_zh, label_en = "list_count", "列举项数", "List count"
+    expected_means = "the count the text states"
+    observed_means = "the number of items the text enumerates"
+    tolerance_means = "0: the two must be equal"
     roles = ("count_fact",)
+    declarable = False
 
     def __init__(self, spec: dict, items: list[dict]):
         super().__init__(spec)
@@ -156,8 +221,9 @@ class ListCountCheck(Check):
         return result
 
 
-TYPES = {"rate": RateCheck, "sum": SumCheck, "at_most": AtMostCheck, "equal": EqualCheck,
-         "min_product": MinProductCheck, "implied_total": ImpliedTotalCheck}
+def vocabulary() -> dict[str, dict[str, str]]:
+    """The check_type label vocabulary: {type: {zh, en}}, from the registered classes."""
+    return {name: {"zh": cls.label_zh, "en": cls.label_en} for name, cls in TYPES.items()}
 
 
 def declared_checks(items: list[dict]) -> list[Check]:

@@ -2,6 +2,8 @@
 
 Everything that describes the data (Pandera schemas, Parquet field metadata, DuckDB
 comments, the data dictionary, datapackage.json) is generated from what this module returns.
+Each file is validated on load against its model in pipeline/catalog_models.py: a typo is one
+`catalog_keys` error naming the file, the entry and the key (exit 3), never a KeyError later.
 """
 
 from __future__ import annotations
@@ -13,17 +15,11 @@ from typing import Any
 import yaml
 
 from pipeline import config
-from pipeline.errors import ValidationFailed, yaml_error
+from pipeline.errors import ValidationFailed, join_capped, yaml_error
 
-COLUMN_KEYS = {"name", "type", "description", "label_zh", "unit", "nullable", "unique", "allowed", "ge", "le",
-               "pattern", "derived", "figure", "from_row", "labels", "references"}
-ROW_KEYS = {"zh", "en", "in_partition", "denominator", "note"}
-GLOSSARY_KEYS = {"term_id", "term_zh", "term_en", "definition_en", "source", "find", "readings"}
-FACT_KEYS = {"fact_id", "section", "metric_zh", "metric_en", "unit", "find", "table", "row", "column",
-             "qualifier", "sign", "area", "note_en", "note_zh"}
-PERIOD_KEYS = {"period_id", "section", "find", "means", "scope"}
-PERIOD_MEANINGS = {"reply_date", "reply_year", "mention_date", "five_year_plan"}
-TRANSLATION_KEYS = {"zh", "en"}
+# Values a derived column is rounded to (tables.yaml `derived:`); the comparison with a reported
+# figure (`matches:`) uses that figure's printed decimals instead.
+DERIVED_DECIMALS = 4
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -42,39 +38,57 @@ def _load(name: str) -> dict[str, Any]:
     return loaded
 
 
-def _require_keys(where: str, entry: dict, allowed: set[str]) -> None:
-    """Catch typos and YAML flow-mapping accidents (an unquoted comma makes a new key)."""
-    unknown = set(entry) - allowed
-    if unknown:
-        raise ValidationFailed(f"check catalog_keys failed: {where} has unknown keys {sorted(unknown)}; "
-                               f"allowed keys are {sorted(allowed)}. Quote values that contain commas.")
+def _validated(name: str, model: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A catalog file, checked against its model (pipeline/catalog_models.py); the plain data is returned.
+
+    Every problem (unknown or missing key, unknown unit, section, vocabulary, check type or fact id)
+    is reported at once, each naming the file, the entry and the key.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from pipeline import catalog_models
+
+    data = _load(name)
+    try:
+        TypeAdapter(model).validate_python(data, context=context)
+    except ValidationError as error:
+        path = config.CATALOG_DIR / name
+        where = str(path.relative_to(config.ROOT)) if path.is_relative_to(config.ROOT) else str(path)
+        lines = catalog_models.problems(error, where, data, model)
+        raise ValidationFailed(f"check catalog_keys failed: {len(lines)} problem{'s' if len(lines) > 1 else ''} "
+                               f"in {where}; fix the catalog entry named:\n  " + join_capped(lines)) from None
+    return data
+
+
+def _keys(data: dict, key: str) -> set[str] | None:
+    """The keys of a mapping in not-yet-validated data, to check references against (None if malformed)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return set(value) if isinstance(value, dict) else None
 
 
 @cache
 def figures() -> dict[str, Any]:
     """figures.yaml: units, sections, facts, non-figures and lists."""
-    catalog = _load("figures.yaml")
-    for entry in catalog["facts"]:
-        _require_keys(f"figures.yaml fact {entry.get('fact_id')}", entry, FACT_KEYS)
-    for entry in catalog["periods"]:
-        _require_keys(f"figures.yaml period {entry.get('period_id')}", entry, PERIOD_KEYS)
-        if entry.get("means") not in PERIOD_MEANINGS or entry.get("scope") not in ("sentence", "paragraph"):
-            raise ValidationFailed(f"check catalog_keys failed: figures.yaml period {entry.get('period_id')} needs "
-                                   f"means in {sorted(PERIOD_MEANINGS)} and scope sentence or paragraph")
-    return catalog
+    from pipeline.catalog_models import FiguresCatalog
+
+    raw = _load("figures.yaml")
+    facts = raw.get("facts")
+    fact_ids = {f["fact_id"] for f in facts if isinstance(f, dict) and "fact_id" in f} \
+        if isinstance(facts, list) else None
+    return _validated("figures.yaml", FiguresCatalog,
+                      {"units": _keys(raw, "units"), "sections": _keys(raw, "sections"), "fact_ids": fact_ids})
+
+
+def fact_ids() -> set[str]:
+    return {fact["fact_id"] for fact in figures()["facts"]}
 
 
 @cache
 def translations() -> dict[str, dict[str, str]]:
     """translations.yaml: {sentence_id: {zh, en}}, the curated English of every sentence."""
-    sentences = _load("translations.yaml")["sentences"]
-    for sentence_id, entry in sentences.items():
-        _require_keys(f"translations.yaml {sentence_id}", entry, TRANSLATION_KEYS)
-        missing = TRANSLATION_KEYS - set(entry)
-        if missing:
-            raise ValidationFailed(f"check catalog_keys failed: translations.yaml {sentence_id} lacks "
-                                   f"{sorted(missing)}")
-    return sentences
+    from pipeline.catalog_models import TranslationsCatalog
+
+    return _validated("translations.yaml", TranslationsCatalog)["sentences"]
 
 
 def catalog_key(text: str) -> str:
@@ -86,32 +100,56 @@ def catalog_key(text: str) -> str:
 @cache
 def entities() -> dict[str, Any]:
     """entities.yaml: place and document patterns, and the curated English that goes with them."""
-    return _load("entities.yaml")
+    from pipeline.catalog_models import EntitiesCatalog
+
+    return _validated("entities.yaml", EntitiesCatalog)
 
 
 @cache
 def glossary() -> list[dict[str, Any]]:
     """glossary.yaml: curated policy terms with definitions and their sources."""
-    terms = _load("glossary.yaml")["terms"]
-    for term in terms:
-        _require_keys(f"glossary.yaml term {term.get('term_id')}", term, GLOSSARY_KEYS)
-    return terms
+    from pipeline.catalog_models import GlossaryCatalog
+
+    return _validated("glossary.yaml", GlossaryCatalog)["terms"]
 
 
 @cache
 def checks() -> list[dict[str, Any]]:
-    return _load("checks.yaml")["checks"]
+    """checks.yaml: the cross-figure checks, each of a type registered in pipeline/checks.py."""
+    from pipeline import catalog_models
+    from pipeline import checks as check_types
+
+    model = catalog_models.checks_catalog_model(check_types.TYPES)
+    return _validated("checks.yaml", model, {"fact_ids": fact_ids()})["checks"]
+
+
+@cache
+def _tables_catalog() -> dict[str, Any]:
+    from pipeline import checks as check_types
+    from pipeline.catalog_models import TablesCatalog
+
+    raw = _load("tables.yaml")
+    declared = _keys(raw, "label_vocabularies") or set()
+    catalog = figures()
+    vocabularies = declared | {"units", "sections", "check_type"}
+    return _validated("tables.yaml", TablesCatalog,
+                      {"units": set(catalog["units"]), "fact_ids": fact_ids(), "vocabularies": vocabularies,
+                       "check_types": set(check_types.TYPES)})
 
 
 @cache
 def label_vocabularies() -> dict[str, dict[str, dict[str, str]]]:
     """Categorical values with their Chinese and English labels: {vocabulary: {value: {zh, en}}}.
 
-    Units and sections are declared in figures.yaml, with the figures that use them.
+    Units and sections are declared in figures.yaml, with the figures that use them; check types in
+    pipeline/checks.py, with the classes that implement them.
     """
+    from pipeline import checks as check_types
+
     catalog = figures()
     return {
-        **_load("tables.yaml")["label_vocabularies"],
+        **_tables_catalog()["label_vocabularies"],
+        "check_type": check_types.vocabulary(),
         "units": {unit: {"zh": spec["zh"], "en": spec["en"]} for unit, spec in catalog["units"].items()},
         "sections": {sid: {"zh": spec["zh"], "en": spec["title_en"]} for sid, spec in catalog["sections"].items()},
     }
@@ -130,11 +168,9 @@ def _label_columns(column: dict) -> list[dict]:
 @cache
 def tables() -> dict[str, dict[str, Any]]:
     """tables.yaml with every column spec completed (wide-table label and fact_id columns added)."""
-    declaration = _load("tables.yaml")
+    declaration = _tables_catalog()
     result = {}
     for name, table in declaration["tables"].items():
-        for row_id, row in table.get("rows", {}).items():
-            _require_keys(f"tables.yaml {name} row {row_id}", row, ROW_KEYS)
         columns = []
         if "rows" in table:
             label = table["label"]
@@ -146,7 +182,6 @@ def tables() -> dict[str, dict[str, Any]]:
                 {"name": f"{label}_en", "type": "string", "description": f"The {label} in English."},
             ]
         for column in table["columns"]:
-            _require_keys(f"tables.yaml {name} column {column.get('name')}", column, COLUMN_KEYS)
             column = {"nullable": False, **column}
             if column.get("labels"):
                 column["allowed"] = list(label_vocabularies()[column["labels"]])
@@ -161,6 +196,13 @@ def tables() -> dict[str, dict[str, Any]]:
         columns = [{"nullable": False, **column} for column in columns]
         result[name] = {**table, "name": name, "columns": columns}
     return result
+
+
+def clear_caches() -> None:
+    """Forget every parsed catalog, so that the next call reads the files again (tests that edit a copy
+    of the catalog, with config.CATALOG_DIR pointing at it)."""
+    for loader in (figures, translations, entities, glossary, checks, _tables_catalog, label_vocabularies, tables):
+        loader.cache_clear()
 
 
 def is_wide(table: dict[str, Any]) -> bool:

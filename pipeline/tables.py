@@ -1,7 +1,8 @@
 """Stage 3, tables: figures -> tidy tables, each typed by the single declaration in tables.yaml.
 
 Every cell that carries a figure also records its fact_id. Derived columns (recomputed
-rates, implied previous values) are computed here and marked `derived` in the declaration.
+rates, implied previous values) are computed here from the expression the declaration gives
+them (`derived:` in tables.yaml), the same expression the schema checks them against.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from pipeline import config, entity_tables, metadata, reference, translation
+from pipeline import config, entity_tables, expressions, metadata, reference, translation
 from pipeline.arrow import write_table
 from pipeline.errors import ValidationFailed
 from pipeline.numbers import decimals, iso_date
+
+DTYPES = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
 
 
 def frame(name: str, rows: list[dict]) -> pd.DataFrame:
     """A DataFrame with exactly the declared columns, in declared order and dtype."""
     columns = metadata.tables()[name]["columns"]
-    dtypes = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
+    dtypes = DTYPES
     labelled = [c for c in columns if "label_of" in c]
     if labelled:
         vocabularies = metadata.label_vocabularies()
@@ -126,27 +130,35 @@ def wide_rows(name: str, facts: list[dict]) -> list[dict]:
     return rows
 
 
-def _ratio_pct(numerator, denominator) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator * 100, 4)
+def derived_values(column: dict, df: pd.DataFrame, rounded: bool = True) -> pd.Series:
+    """A derived column's declared expression (tables.yaml `derived:`) over the frame's columns, as
+    Float64: null where an operand is null or the result is not finite (a zero divisor), rounded to
+    metadata.DERIVED_DECIMALS unless `rounded` is false. The tables stage fills the column with it and
+    the schema (schemas/) checks the column against it, so the formula is written once."""
+    operands = {name: df[name].astype("Float64") for name in expressions.names(column["derived"])}
+    result, _ = expressions.evaluate(column["derived"], operands)
+    result = pd.Series(result, index=df.index, dtype="Float64") if not isinstance(result, pd.Series) \
+        else result.astype("Float64")
+    finite = np.isfinite(result.to_numpy(dtype=float, na_value=np.nan))
+    result = result.where(pd.Series(finite, index=df.index), pd.NA)
+    return result.round(metadata.DERIVED_DECIMALS) if rounded else result
 
 
-def derive(name: str, rows: list[dict], facts: list[dict]) -> None:
-    """Fill the declared derived columns of one table in place."""
-    if name == "facility_coverage":
-        for row in rows:
-            row["coverage_pct_computed"] = _ratio_pct(row.get("sites_covered"), row.get("denominator_sites"))
-    elif name == "egov_indicators":
-        for row in rows:
-            row["computed_rate_pct"] = _ratio_pct(row.get("numerator"), row.get("denominator"))
-    elif name == "village_cadres":
-        decimals = {f["fact_id"]: f["decimals"] for f in facts}
-        for row in rows:
-            change = row.get("change_vs_previous_term")
-            if change is not None:
-                places = max(decimals[row["value_fact_id"]], decimals[row["change_vs_previous_term_fact_id"]])
-                row["previous_term_value_implied"] = round(row["value"] - change, places)
+def derive(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Fill the declared derived columns of one table."""
+    derived = [c for c in metadata.tables()[name]["columns"] if c.get("derived")]
+    if not derived:
+        return df
+    df = df.copy()
+    for column in derived:
+        values = derived_values(column, df)
+        try:
+            df[column["name"]] = values.astype(DTYPES[column["type"]])
+        except (TypeError, ValueError) as error:
+            raise ValidationFailed(f"check derived_column failed: {name}.{column['name']} = {column['derived']} "
+                                   f"gives values that are not {column['type']} ({error}); declare the column "
+                                   "float64 or change the expression in pipeline/catalog/tables.yaml") from None
+    return df
 
 
 def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
@@ -171,13 +183,10 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
     for name, table in metadata.tables().items():
         if name in tables or name == "checks":
             continue
-        if metadata.is_wide(table):
-            rows = wide_rows(name, facts)
-            derive(name, rows, facts)
-        else:
-            rows = fact_rows([f for f in facts if f["table_name"] == name])
+        rows = wide_rows(name, facts) if metadata.is_wide(table) \
+            else fact_rows([f for f in facts if f["table_name"] == name])
         tables[name] = frame(name, rows)
-    return tables
+    return {name: derive(name, df) for name, df in tables.items()}
 
 
 def run(build_dir: Path = config.BUILD_DIR) -> dict[str, pd.DataFrame]:

@@ -15,12 +15,11 @@ writes the (first) numeral of a mention as an ordinal word and `{x|nth:2}` its s
 
 from __future__ import annotations
 
-import ast
-import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipeline import expressions
 from pipeline.numbers import PUNCTUATION, iso_date, parse_chinese
 
 PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)(?:\|([a-z]+)(?::(\d+))?)?\}")
@@ -229,39 +228,14 @@ def translate(sentences: list[dict], mentions: list[dict], catalog: dict[str, di
 # --- notes: templates over the figures ------------------------------------------------------------
 
 _EXPRESSION = re.compile(r"\{=\s*([^{}]+?)\s*\}")
-_FUNCTIONS = {
-    # The share before a rise of `change` per cent, read as a relative rise.
-    "previous_if_relative": lambda value, change: value / (1 + change / 100),
-    # The whole that `count` is `share` per cent of.
-    "total_from_share": lambda count, share: round(count / (share / 100)),
-}
-
-
-def _evaluate(node: ast.AST, facts: dict[str, dict], used: list[str]) -> float:
-    if isinstance(node, ast.Expression):
-        return _evaluate(node.body, facts, used)
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        return _OPERATORS[type(node.op)](_evaluate(node.left, facts, used), _evaluate(node.right, facts, used))
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS \
-            and not node.keywords:
-        return _FUNCTIONS[node.func.id](*(_evaluate(a, facts, used) for a in node.args))
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        name = ast.unparse(node)
-        if name in facts:
-            used.append(name)
-            return facts[name]["value"]
-        raise KeyError(name)
-    raise ValueError(ast.unparse(node))
-
-
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
 def evaluate(expression: str, facts: dict[str, dict]) -> tuple[float, list[str]]:
-    """Value of an arithmetic expression over fact ids (+ - * /, parentheses and _FUNCTIONS), and the
-    fact ids it used. Anything else raises ValueError; an unknown fact id raises KeyError."""
-    used: list[str] = []
-    return _evaluate(ast.parse(expression, mode="eval"), facts, used), used
+    """Value of an arithmetic expression over fact ids (+ - * /, parentheses and the note functions of
+    pipeline/expressions.py; no typed numbers), and the fact ids it used. Anything else raises
+    ValueError; an unknown fact id raises KeyError."""
+    values = {fact_id: fact["value"] for fact_id, fact in facts.items()}
+    return expressions.evaluate(expression, values, expressions.NOTE_FUNCTIONS, constants=False)
 
 
 def render_note(template: str, facts: dict[str, dict]) -> str:

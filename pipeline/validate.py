@@ -34,7 +34,7 @@ def checks_frame(facts: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 
 def schema_errors(name: str, df: pd.DataFrame, facts: pd.DataFrame) -> str | None:
     try:
-        schema(name).validate(df, lazy=True)
+        schema(name, facts).validate(df, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         lines = [f"schema {name} failed ({len(cases)} problems):"]

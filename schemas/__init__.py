@@ -1,7 +1,9 @@
 """Pandera schemas for every published table, generated from pipeline/catalog/tables.yaml.
 
 Column types, nullability, uniqueness, allowed values, ranges and patterns come from the
-declaration; the few rules that relate columns to each other are added per table below.
+declaration, and so do the rules of derived columns (tables.yaml `derived:` and `matches:`): the
+column equals its expression, and agrees with the figure it recomputes at that figure's printed
+decimals. The few other rules that relate columns to each other are added per table below.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline import metadata, reference
+from pipeline.checks import half_unit
+from pipeline.tables import derived_values
 
 DTYPES = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
 
@@ -37,14 +41,6 @@ def _column_checks(column: dict) -> list[pa.Check]:
 
 def _spans_are_ordered(df: pd.DataFrame) -> pd.Series:
     return df["char_end"] > df["char_start"]
-
-
-def _computed_coverage_matches(df: pd.DataFrame) -> pd.Series:
-    """The card's rule: a coverage rate equals sites covered / all sites, at the reported precision."""
-    computed = df["sites_covered"] / df["denominator_sites"] * 100
-    tolerance = df["coverage_pct"].map(lambda v: 0.5 * 10 ** -len(repr(float(v)).split(".")[1].rstrip("0")))
-    ok = (computed - df["coverage_pct"]).abs() <= tolerance + 1e-9
-    return ok.fillna(True).astype(bool) | df["denominator_sites"].isna()
 
 
 def _rates_within_bounds(df: pd.DataFrame) -> pd.Series:
@@ -89,14 +85,56 @@ TABLE_CHECKS = {
     "mentions": [pa.Check(_spans_are_ordered, name="char_end > char_start")],
     "named_items": [pa.Check(_spans_are_ordered, name="char_end > char_start")],
     "sections": [pa.Check(_spans_are_ordered, name="char_end > char_start")],
-    "facility_coverage": [pa.Check(_computed_coverage_matches,
-                                   name="coverage_pct == sites_covered / denominator_sites x 100")],
     "egov_indicators": [pa.Check(_rates_within_bounds, name="numerator <= denominator")],
 }
 
 
+def _recomputed(column: dict) -> pa.Check:
+    """A derived column equals its declared expression, recomputed from the row."""
+    def check(df: pd.DataFrame) -> pd.Series:
+        expected = derived_values(column, df)
+        actual = df[column["name"]].astype("Float64")
+        same = ((actual - expected).abs() <= 1e-9).fillna(False).astype(bool)
+        return same | (actual.isna() & expected.isna())
+
+    return pa.Check(check, name=f"{column['name']} == {column['derived']} (rounded to {metadata.DERIVED_DECIMALS} "
+                                f"decimals)")
+
+
+def _agrees_with_reported(column: dict, decimals: dict[str, int]) -> pa.Check:
+    """A derived column agrees with the figure it recomputes within half a unit of that figure's last
+    printed decimal (facts.decimals): 47.10 printed with two decimals accepts 0.005 either way."""
+    reported = column["matches"]
+
+    def check(df: pd.DataFrame) -> pd.Series:
+        computed = derived_values(column, df, rounded=False)
+        tolerance = df[f"{reported}_fact_id"].map(lambda fact_id: half_unit(decimals[fact_id])
+                                                  if fact_id in decimals else float("nan")).astype("Float64")
+        ok = ((computed - df[reported].astype("Float64")).abs() <= tolerance + 1e-9).fillna(False).astype(bool)
+        return ok | computed.isna() | df[reported].isna()
+
+    return pa.Check(check, name=f"{reported} == {column['derived']} within half a unit of {reported}'s last "
+                                f"printed decimal")
+
+
+def needs_facts(name: str) -> bool:
+    """Whether a table's schema compares a derived column with a figure, and so needs facts.decimals."""
+    return any(c.get("matches") for c in metadata.tables()[name]["columns"])
+
+
+def schema(name: str, facts: pd.DataFrame | None = None) -> pa.DataFrameSchema:
+    """The Pandera schema of a published table. A table whose derived column `matches` a figure needs
+    the facts table, whose `decimals` give the tolerance of each row."""
+    if not needs_facts(name):
+        return _schema(name, ())
+    if facts is None:
+        raise TypeError(f"schema({name!r}) compares a derived column with reported figures: pass facts=, whose "
+                        "`decimals` give the tolerance")
+    return _schema(name, tuple(sorted(zip(facts["fact_id"], (int(d) for d in facts["decimals"]), strict=True))))
+
+
 @cache
-def schema(name: str) -> pa.DataFrameSchema:
+def _schema(name: str, decimals: tuple[tuple[str, int], ...]) -> pa.DataFrameSchema:
     table = metadata.tables()[name]
     columns = {
         c["name"]: pa.Column(None if c["type"] == "string" else DTYPES[c["type"]], checks=_column_checks(c),
@@ -104,5 +142,8 @@ def schema(name: str) -> pa.DataFrameSchema:
                              unique=bool(c.get("unique")), description=c["description"], title=c["name"])
         for c in table["columns"]
     }
-    return pa.DataFrameSchema(columns, checks=TABLE_CHECKS.get(name, []), unique=table["primary_key"],
+    derived = [c for c in table["columns"] if c.get("derived")]
+    checks = [*TABLE_CHECKS.get(name, []), *(_recomputed(c) for c in derived),
+              *(_agrees_with_reported(c, dict(decimals)) for c in derived if c.get("matches"))]
+    return pa.DataFrameSchema(columns, checks=checks, unique=table["primary_key"],
                               strict=True, ordered=True, name=name, description=table["description"])

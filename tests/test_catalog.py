@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import yaml
+
 from pipeline import config, metadata
+from pipeline.numbers import iter_mentions
 from tests.test_dataset import EXPECTED
 
 SOURCES = [*sorted((config.ROOT / "pipeline").rglob("*.py")), *sorted(config.CATALOG_DIR.glob("*.yaml")),
@@ -60,3 +63,60 @@ def test_catalog_references_are_consistent():
                     "value", "factors", "count", "share", "compare"):
             for fid in check.get(key, []) if isinstance(check.get(key), list) else [check.get(key)]:
                 assert fid is None or fid in fact_ids, (check["check_id"], fid)
+
+
+# Mention texts that name a unit, not a figure: 万元 (ten thousand yuan) is named where values are converted.
+UNIT_WORDS = {"万元": "the unit ten thousand yuan, named where a value is converted from it to yuan"}
+
+
+def catalog_strings(node, where: str):
+    """Every string value of a parsed catalog file, with where it is (keys are identifiers, not text)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from catalog_strings(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from catalog_strings(value, f"{where}/{index}")
+    elif isinstance(node, str):
+        yield where, node
+
+
+def figure_values() -> set[float]:
+    """Values of the document's figures distinctive enough to search for (>= 10, as >= 2 digits above)."""
+    values = {float(v) for _, *vs in EXPECTED.values() for v in vs if v is not None and abs(v) >= 10}
+    return values - {float(c) for c in CONSTANTS}
+
+
+def figures_in_catalog_text() -> list[str]:
+    values = figure_values()
+    offenders = []
+    for path in sorted(config.CATALOG_DIR.glob("*.yaml")):
+        for where, text in catalog_strings(yaml.safe_load(path.read_text(encoding="utf-8")), path.name):
+            for mention in iter_mentions(text):
+                if mention.kind == "quantity" and mention.text not in UNIT_WORDS and \
+                        (mention.value in values or mention.value_max in values):
+                    offenders.append(f"{where}: {mention.text!r} is {mention.value:g}, a figure of the document")
+    return offenders
+
+
+def test_no_figure_in_catalog_text_written_in_chinese_numerals():
+    """The project's own tokenizer reads every label, description, note and template of the catalog, so
+    a figure written as 万亩, 二百一十个 or 九十九 is found as surely as one written in digits."""
+    assert 10_000 in figure_values() and 210 in figure_values()
+    assert figures_in_catalog_text() == []
+
+
+def test_the_chinese_numeral_rule_catches_a_figure(monkeypatch, tmp_path):
+    for name in ("figures.yaml", "tables.yaml"):
+        (tmp_path / name).write_text((config.CATALOG_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    figures = tmp_path / "figures.yaml"
+    figures.write_text(figures.read_text(encoding="utf-8").replace(
+        "metric_zh: 隆阳区规模农业示范区", "metric_zh: 隆阳区万亩规模农业示范区"), encoding="utf-8")
+    tables = tmp_path / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        "Sites built and where they are", "二百一十个 sites built and where they are"), encoding="utf-8")
+    monkeypatch.setattr(config, "CATALOG_DIR", tmp_path)
+    found = figures_in_catalog_text()
+    assert len(found) == 2, found
+    assert found[0].endswith("'万亩' is 10000, a figure of the document") and "facts/" in found[0]
+    assert found[1].startswith("tables.yaml/tables/overview/description: '二百一十个' is 210")

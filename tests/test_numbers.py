@@ -43,6 +43,7 @@ def only(text: str):
         ("1000人以下的", "1000人以下", 1000, None, "人", "below"),
         ("每队至少3名", "至少3名", 3, None, "名", "at_least"),
         ("共300余人", "300余人", 300, None, "人", "more_than"),
+        ("共三百余人", "三百余人", 300, None, "人", "more_than"),  # 余 after a Chinese numeral
         ("共20多个", "20多个", 20, None, "个", "more_than"),
         ("近5年来", "近5年", 5, None, "年", "approx"),
         ("约200户", "约200户", 200, None, "户", "approx"),

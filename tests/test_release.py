@@ -210,6 +210,42 @@ def test_verify_catches_one_byte_changed_inside_the_zip(rel, tmp_path):
         verify.run(tampered)
 
 
+def _resigned_copy(rel, tmp_path: Path) -> Path:
+    """A copy of the release directory, to alter; `archive.write_sums` then makes SHA256SUMS consistent."""
+    copy = tmp_path / NAME
+    shutil.copytree(rel.directory, copy)
+    return copy
+
+
+def test_verify_compares_each_hash_with_datapackage_json(rel, tmp_path):
+    """A file altered (same size) with SHA256SUMS rewritten to match: only datapackage.json's hash catches it."""
+    copy = _resigned_copy(rel, tmp_path)
+    target = copy / "csv" / "checks.csv"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    archive.write_sums(copy)
+    with pytest.raises(VerificationFailed) as failed:
+        verify.run(copy)
+    assert "altered: csv/checks.csv (sha256 differs from datapackage.json)" in str(failed.value)
+    assert "SHA256SUMS)" not in str(failed.value)
+
+
+def test_verify_compares_each_size_with_datapackage_json(rel, tmp_path):
+    """datapackage.json declaring another size, with SHA256SUMS rewritten to match: only the size rule catches it."""
+    copy = _resigned_copy(rel, tmp_path)
+    package = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in package["resources"] if r["path"] == "csv/checks.csv")
+    resource["bytes"] += 1
+    (copy / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
+    archive.write_sums(copy)
+    with pytest.raises(VerificationFailed) as failed:
+        verify.run(copy)
+    assert f"altered: csv/checks.csv ({resource['bytes'] - 1:,} bytes, datapackage.json says {resource['bytes']})" \
+        in str(failed.value)
+    assert "sha256 differs" not in str(failed.value)
+
+
 @contextlib.contextmanager
 def serve(directory: Path):
     """A local HTTP server on 127.0.0.1 for the duration of the block; it stops itself."""

@@ -333,6 +333,12 @@ def test_text_cells_that_look_like_formulas_are_neutralized(tmp_path, follow_edi
     record("clear error", "formula-like text cell in CSV", "prefixed with an apostrophe")
 
 
+def test_every_formula_prefix_is_neutralized_in_csv(clean_build):
+    """OWASP's list: = + - @, and tab and carriage return, which some spreadsheets strip before a formula."""
+    checks = clean_build.table("checks").head(7).assign(note=["=a", "+b", "-c", "@d", "\te", "\rf", "g=h"])
+    assert csv_safe(checks, "checks")["note"].tolist() == ["'=a", "'+b", "'-c", "'@d", "'\te", "'\rf", "g=h"]
+
+
 def test_out_that_is_a_users_directory_is_never_replaced(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()

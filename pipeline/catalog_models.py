@@ -1,0 +1,454 @@
+"""The declared shape of every catalog file (pipeline/catalog/*.yaml), as pydantic models.
+
+metadata.py validates each file against its model when it loads it. Every model forbids unknown
+keys and requires the keys it does not default, and the references between entries are checked on
+the way: a unit, a section, a label vocabulary, a check type and a fact id must each be one that
+is declared. The vocabularies to check against come in the validation context (metadata.py builds
+it); a field whose vocabulary is not in the context is not checked against one.
+
+A problem is reported as one paragraph naming the file, the entry and the key (`problems`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from pipeline import expressions
+
+QUALIFIERS = ("exact", "at_least", "below", "more_than", "approx", "range")
+PERIOD_MEANINGS = ("reply_date", "reply_year", "mention_date", "five_year_plan")
+COLUMN_TYPES = ("string", "int64", "float64", "bool")
+# Keys that identify an entry of a list, so that a message can name the entry.
+ENTRY_IDS = ("check_id", "fact_id", "list_id", "period_id", "term_id", "name", "id")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+def _suggest(value: object, known: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(value), [str(k) for k in known], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def known(vocabulary: str, what: str, show: bool = True) -> AfterValidator:
+    """A value (or each value of a list) must be in the context's `vocabulary`."""
+    def check(value: Any, info: ValidationInfo) -> Any:
+        allowed = (info.context or {}).get(vocabulary)
+        if allowed is None or value is None:
+            return value
+        for item in value if isinstance(value, list) else [value]:
+            if item not in allowed:
+                listing = f"; known: {', '.join(sorted(allowed))}" if show else ""
+                raise ValueError(f"unknown {what} {item!r}{_suggest(item, allowed)}{listing}")
+        return value
+    return AfterValidator(check)
+
+
+UnitName = Annotated[str, known("units", "unit")]
+SectionId = Annotated[str, known("sections", "section")]
+FactId = Annotated[str, known("fact_ids", "fact id", show=False)]
+Vocabulary = Annotated[str, known("vocabularies", "label vocabulary")]
+
+
+# --- figures.yaml ------------------------------------------------------------------------------------
+
+_NOTE_EXPRESSION = re.compile(r"\{=\s*([^{}]+?)\s*\}")
+_NOTE_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)(?:\|[a-z]+(?::\d+)?)?\}")
+
+
+def _note_names(template: str, info: ValidationInfo) -> str:
+    """Every `{fact_id}` and every name in a `{= expression}` of a note is a figure."""
+    fact_ids = (info.context or {}).get("fact_ids")
+    if fact_ids is None:
+        return template
+    names = [m.group(1) for m in _NOTE_PLACEHOLDER.finditer(_NOTE_EXPRESSION.sub("", template))]
+    for match in _NOTE_EXPRESSION.finditer(template):
+        try:
+            names += expressions.names(match.group(1), functions=expressions.NOTE_FUNCTIONS)
+        except expressions.ExpressionError as error:
+            raise ValueError(f"{{= {match.group(1)}}} is not an arithmetic expression over figures ({error})") from None
+    for name in names:
+        if name not in fact_ids:
+            raise ValueError(f"the placeholder {name!r} is not a fact id{_suggest(name, fact_ids)}")
+    return template
+
+
+Note = Annotated[str, AfterValidator(_note_names)]
+
+
+class Unit(Strict):
+    counters: list[str]
+    zh: str
+    en: str
+
+
+class DocumentEnglish(Strict):
+    title_en: str
+    publisher_en: str
+    catalogue_en: str
+    addressee_en: str
+    session_en: str
+
+
+class Period(Strict):
+    period_id: str
+    section: SectionId
+    find: str
+    means: Literal[PERIOD_MEANINGS]  # type: ignore[valid-type]
+    scope: Literal["sentence", "paragraph"]
+
+
+class Section(Strict):
+    zh: str
+    title_en: str
+
+
+class Fact(Strict):
+    fact_id: str
+    section: SectionId
+    metric_zh: str
+    metric_en: str
+    unit: UnitName
+    find: str
+    table: str
+    row: str | None = None
+    column: str | list[str] | None = None
+    qualifier: Literal[QUALIFIERS] | None = None  # type: ignore[valid-type]
+    sign: Literal[-1, 1] | None = None
+    area: str | None = None
+    note_en: Note | None = None
+    note_zh: Note | None = None
+
+
+class NonFigure(Strict):
+    section: SectionId
+    find: str
+    kind: str
+    reason: str
+
+
+class ListEntry(Strict):
+    list_id: str
+    section: SectionId
+    title_en: str
+    find: str
+    separators: list[str]
+    count_fact: FactId | None = None
+    names_en: dict[str, str] = {}
+
+
+def _unique(entries: list, key: str, what: str) -> None:
+    seen: set[str] = set()
+    for entry in entries:
+        value = getattr(entry, key)
+        if value in seen:
+            raise ValueError(f"{key} {value!r} is declared twice; every {what} needs its own {key}")
+        seen.add(value)
+
+
+class FiguresCatalog(Strict):
+    units: dict[str, Unit]
+    document: DocumentEnglish
+    default_area: str
+    periods: list[Period]
+    sections: dict[str, Section]
+    facts: list[Fact]
+    non_figures: list[NonFigure] = []
+    lists: list[ListEntry] = []
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> FiguresCatalog:
+        _unique(self.facts, "fact_id", "figure")
+        _unique(self.periods, "period_id", "period")
+        _unique(self.lists, "list_id", "list")
+        return self
+
+
+# --- tables.yaml -------------------------------------------------------------------------------------
+
+class Label(Strict):
+    zh: str
+    en: str
+
+
+class Column(Strict):
+    name: str
+    type: Literal[COLUMN_TYPES]  # type: ignore[valid-type]
+    description: str
+    label_zh: str | None = None
+    unit: UnitName | None = None
+    nullable: bool = False
+    unique: bool = False
+    allowed: list[Any] | None = None
+    labels: Vocabulary | None = None
+    ge: float | None = None
+    le: float | None = None
+    pattern: str | None = None
+    derived: str | None = Field(None, description="An arithmetic expression over the table's columns.")
+    matches: str | None = Field(None, description="The reported column a derived column must agree with.")
+    figure: bool = False
+    from_row: str | None = None
+    references: str | None = None
+
+    @field_validator("derived")
+    @classmethod
+    def _derived_is_an_expression(cls, derived: str | None) -> str | None:
+        if derived is not None:
+            try:
+                expressions.names(derived)
+            except expressions.ExpressionError as error:
+                raise ValueError(f"{derived!r} is not an arithmetic expression over columns ({error})") from None
+        return derived
+
+    @model_validator(mode="after")
+    def _matches_needs_derived(self) -> Column:
+        if self.matches is not None and self.derived is None:
+            raise ValueError(f"column {self.name}: `matches` needs `derived` (the expression to compare)")
+        return self
+
+
+class Row(Strict):
+    zh: str
+    en: str
+    in_partition: bool | None = None
+    denominator: FactId | None = None
+    note: str | None = None
+
+
+class Table(Strict):
+    title: str
+    description: str
+    primary_key: list[str]
+    spans: list[tuple[str, str, str]] = []
+    label: str | None = None
+    rows: dict[str, Row] | None = None
+    columns: list[Column]
+
+    @model_validator(mode="after")
+    def _columns_are_consistent(self) -> Table:
+        if self.rows is not None and self.label is None:
+            raise ValueError("a table with `rows` needs a `label` (its rows' id column is <label>_id)")
+        declared = {c.name: c for c in self.columns}
+        for column in self.columns:
+            if column.derived is not None:
+                unknown = [n for n in expressions.names(column.derived) if n not in declared]
+                if unknown:
+                    raise ValueError(f"column {column.name}: derived {column.derived!r} names {unknown[0]!r}, not a "
+                                     f"column of this table{_suggest(unknown[0], declared)}")
+            if column.matches is not None and not (column.matches in declared and declared[column.matches].figure):
+                raise ValueError(f"column {column.name}: matches {column.matches!r} should name a `figure: true` "
+                                 f"column of this table, whose figure's printed decimals give the tolerance")
+        return self
+
+
+class TablesCatalog(Strict):
+    label_vocabularies: dict[str, dict[str, Label]]
+    templates: dict[str, list[Column]] = {}
+    tables: dict[str, Table]
+
+
+# --- checks.yaml -------------------------------------------------------------------------------------
+
+class KnownDiscrepancy(Strict):
+    fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+    note: str
+
+
+class CheckBase(Strict):
+    check_id: str
+    relation: Literal["implied", "plausibility"]
+    description: str
+    known_discrepancy: KnownDiscrepancy | None = None
+
+
+def check_spec_models(check_types: dict[str, type]) -> Any:
+    """One model per declarable check type, its roles (fact ids) read from the check class."""
+    models = []
+    for name, cls in check_types.items():
+        if not getattr(cls, "declarable", True):
+            continue
+        fields: dict[str, Any] = {"type": (Literal[name], ...)}
+        for role in cls.roles:
+            fields[role] = (list[FactId] if role in cls.list_roles else FactId, ...)
+        models.append(create_model(f"{cls.__name__}Spec", __base__=CheckBase, **fields))
+    union = Union[tuple(models)] if len(models) > 1 else models[0]  # noqa: UP007
+    return Annotated[union, Field(discriminator="type")]
+
+
+def checks_catalog_model(check_types: dict[str, type]) -> type[BaseModel]:
+    def unique(model: BaseModel) -> BaseModel:
+        _unique(model.checks, "check_id", "check")
+        return model
+
+    model = create_model("ChecksCatalog", __base__=Strict, checks=(list[check_spec_models(check_types)], ...))
+    return create_model("ChecksCatalogUnique", __base__=model,
+                        __validators__={"_unique": model_validator(mode="after")(unique)})
+
+
+# --- glossary.yaml, translations.yaml, entities.yaml ---------------------------------------------------
+
+class Term(Strict):
+    term_id: str
+    term_zh: str
+    term_en: str
+    definition_en: str
+    source: str
+    find: str | None = None
+    readings: dict[str, str] | None = None
+
+
+class GlossaryCatalog(Strict):
+    terms: list[Term]
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> GlossaryCatalog:
+        _unique(self.terms, "term_id", "term")
+        return self
+
+
+class Translation(Strict):
+    zh: str
+    en: str
+
+
+class TranslationsCatalog(Strict):
+    sentences: dict[str, Translation]
+
+
+class PlacePattern(Strict):
+    id: str
+    description: str
+    pattern: str
+
+
+class CuratedPlace(Strict):
+    en: str
+    full_zh: str | None = None
+    parent: str | None = None
+    note: str | None = None
+
+
+class DocumentPatterns(Strict):
+    number_after_title: str
+    issuer_pattern: str
+    title_issuer_pattern: str
+    types: dict[str, Annotated[str, known("document_types", "document type")]]
+    issuers: dict[str, str]
+    titles: dict[str, str]
+
+
+class EntitiesCatalog(Strict):
+    function_characters: str
+    place_classes: dict[str, list[str]]
+    place_patterns: list[PlacePattern]
+    list_places: dict[str, Literal["contains", "settlement_site"]] = {}
+    places: dict[str, CuratedPlace]
+    documents: DocumentPatterns
+
+
+# --- reporting ---------------------------------------------------------------------------------------
+
+def _unwrap(annotation: Any) -> Any:
+    """The model or container inside Annotated[...] and X | None."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _model_at(model: Any, loc: tuple) -> type[BaseModel] | None:
+    """The model whose keys are at `loc` (to list the allowed keys), following lists, dicts and check types."""
+    annotation: Any = model
+    for part in loc:
+        annotation = _unwrap(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if part not in annotation.model_fields:
+                return None
+            annotation = annotation.model_fields[part].annotation
+        elif origin is list and isinstance(part, int):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif origin in (Union, types.UnionType):
+            tagged = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)
+                      and typing.get_args(a.model_fields.get("type").annotation) == (part,)]
+            if not tagged:
+                return None
+            annotation = tagged[0]
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _where(data: Any, loc: tuple) -> tuple[str, Any]:
+    """`loc` in words ("checks entry 4 (check_id coverage.elderly_care)"), and the key the error is about."""
+    words, node, key = [], data, None
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
+        if not last and isinstance(node, dict) and node.get("type") == part:
+            continue  # the tag pydantic adds for a check type, not a key of the file
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            ident = next((f"{k} {node[k]}" for k in ENTRY_IDS if isinstance(node, dict) and k in node), None)
+            words.append(f"entry {part + 1}" + (f" ({ident})" if ident else ""))
+        elif isinstance(node, dict) and part in node:
+            if last:
+                key = part
+            else:
+                words.append(str(part))
+            node = node[part]
+        elif last and isinstance(part, str) and not (isinstance(node, dict) and node.get("type") == part):
+            key = part
+    return " ".join(words) or "the top level", key
+
+
+def problems(error: ValidationError, path: str, data: Any, model: Any) -> list[str]:
+    """One line per problem: file, entry, key and what is wrong."""
+    lines = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        where, key = _where(data, loc)
+        kind, message = item["type"], item["msg"].removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            owner = _model_at(model, loc[:-1])
+            allowed = f"; allowed keys are {', '.join(owner.model_fields)}" if owner else ""
+            message = f"unknown key{_suggest(key, owner.model_fields if owner else [])}{allowed}"
+        elif kind == "missing":
+            message = "missing key"
+        elif kind == "union_tag_invalid":
+            tags = item.get("ctx", {}).get("expected_tags", "")
+            message = f"unknown check type {item['input'].get('type')!r}; known types: {tags}"
+            key = "type"
+        elif kind == "union_tag_not_found":
+            message = "missing key"
+            key = "type"
+        elif "input" in item and not isinstance(item["input"], dict | list) and repr(item["input"]) not in message:
+            message += f" (found {item['input']!r})"
+        lines.append(f"{path}: {where}" + (f", key {key!r}" if key is not None else "") + f": {message}")
+    return lines

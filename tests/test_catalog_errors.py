@@ -1,0 +1,179 @@
+"""Every catalog file is validated against its declared model: a typo is one named error, exit 3.
+
+Each test edits a copy of the catalog (config.CATALOG_DIR points at it), runs the build in-process
+and expects exit 3 with the file, the entry and the key named, and no traceback.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import schemas
+from pipeline import checks, config, describe, metadata
+from tests.conftest import build
+
+
+def _forget() -> None:
+    metadata.clear_caches()
+    schemas._schema.cache_clear()
+
+
+@pytest.fixture
+def catalog(tmp_path, monkeypatch):
+    """A copy of the catalog that the build reads; `catalog(file, old, new)` edits it."""
+    copy = tmp_path / "catalog"
+    shutil.copytree(config.CATALOG_DIR, copy)
+    monkeypatch.setattr(config, "CATALOG_DIR", copy)
+    _forget()
+
+    def edit(name: str, old: str, new: str) -> None:
+        path = copy / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) >= 1, f"{old!r} not in {name}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    yield edit
+    monkeypatch.undo()
+    _forget()
+
+
+def assert_named(tmp_path, *names: str) -> str:
+    result = build(config.RAW_FILE, tmp_path / "out")
+    assert result.code == 3, result.stderr
+    assert "Traceback" not in result.stderr and "KeyError" not in result.stderr
+    assert "check catalog_keys failed" in result.stderr
+    for name in names:
+        assert name in result.stderr, (name, result.stderr)
+    assert not (tmp_path / "out").exists()
+    return result.stderr
+
+
+def test_the_catalog_as_committed_is_valid():
+    _forget()
+    assert len(metadata.checks()) and len(metadata.tables()) and len(metadata.glossary())
+    assert len(metadata.entities()) and len(metadata.translations())
+
+
+def test_a_misspelt_key_in_checks_yaml_is_named(catalog, tmp_path):
+    catalog("checks.yaml", "    numerator: services.elderly_care.sites_covered",
+            "    numerater: services.elderly_care.sites_covered")
+    stderr = assert_named(tmp_path, "catalog/checks.yaml", "coverage.elderly_care", "'numerater'",
+                          "unknown key", "did you mean 'numerator'")
+    assert "'numerator': missing key" in stderr
+
+
+def test_an_unknown_check_type_is_named(catalog, tmp_path):
+    catalog("checks.yaml", "  - check_id: coverage.childrens_homes\n    type: rate",
+            "  - check_id: coverage.childrens_homes\n    type: rat")
+    assert_named(tmp_path, "catalog/checks.yaml", "coverage.childrens_homes", "'type'",
+                 "unknown check type 'rat'", "'rate'")
+
+
+def test_a_check_naming_an_unknown_figure_is_named(catalog, tmp_path):
+    catalog("checks.yaml", "    rate: services.cemeteries.coverage", "    rate: services.cemetery.coverage")
+    assert_named(tmp_path, "catalog/checks.yaml", "coverage.public_cemeteries", "'rate'",
+                 "unknown fact id 'services.cemetery.coverage'", "did you mean 'services.cemeteries.coverage'")
+
+
+def test_a_missing_key_in_checks_yaml_is_named(catalog, tmp_path):
+    catalog("checks.yaml", "    relation: plausibility\n    description: Inspection",
+            "    description: Inspection")
+    assert_named(tmp_path, "egov.checklist_within_claimed", "'relation': missing key")
+
+
+def test_an_unknown_unit_in_figures_yaml_is_named(catalog, tmp_path):
+    catalog("figures.yaml", "    unit: persons\n", "    unit: person\n")
+    assert_named(tmp_path, "catalog/figures.yaml", "population.total.persons", "'unit'",
+                 "unknown unit 'person'", "did you mean 'persons'")
+
+
+def test_an_unknown_key_in_figures_yaml_is_named(catalog, tmp_path):
+    catalog("figures.yaml", "    metric_en: Relocated households, total", "    metric_eng: Relocated households, total")
+    assert_named(tmp_path, "figures.yaml", "population.total.households", "'metric_eng'", "unknown key",
+                 "'metric_en': missing key")
+
+
+def test_an_unknown_count_fact_of_a_list_is_named(catalog, tmp_path):
+    catalog("figures.yaml", "    count_fact: industry.award_sites", "    count_fact: industry.award_site")
+    assert_named(tmp_path, "figures.yaml", "list_id award_sites", "'count_fact'", "unknown fact id")
+
+
+def test_an_unknown_figure_in_a_note_is_named(catalog, tmp_path):
+    catalog("figures.yaml", "not {population.total.persons}", "not {population.total.person}")
+    assert_named(tmp_path, "figures.yaml", "population.total.persons", "'note_en'",
+                 "'population.total.person' is not a fact id")
+
+
+def test_a_misspelt_column_key_in_tables_yaml_is_named(catalog, tmp_path):
+    catalog("tables.yaml", "{name: value_max, type: float64, nullable: true,",
+            "{name: value_max, type: float64, nulable: true,")
+    assert_named(tmp_path, "catalog/tables.yaml", "name value_max", "'nulable'", "did you mean 'nullable'")
+
+
+def test_an_unknown_label_vocabulary_is_named(catalog, tmp_path):
+    catalog("tables.yaml", "labels: check_relation", "labels: check_relations")
+    assert_named(tmp_path, "tables.yaml", "tables checks columns", "name relation", "'labels'",
+                 "unknown label vocabulary 'check_relations'", "check_type")
+
+
+def test_a_derived_expression_naming_no_column_is_named(catalog, tmp_path):
+    catalog("tables.yaml", 'derived: "numerator / denominator * 100"', 'derived: "numerator / denominatr * 100"')
+    assert_named(tmp_path, "tables.yaml", "egov_indicators", "computed_rate_pct", "'denominatr'",
+                 "did you mean 'denominator'")
+
+
+def test_a_derived_expression_outside_the_grammar_is_named(catalog, tmp_path):
+    catalog("tables.yaml", 'derived: "value - change_vs_previous_term"', 'derived: "__import__(value)"')
+    assert_named(tmp_path, "tables.yaml", "previous_term_value_implied", "'derived'", "not allowed")
+
+
+def test_an_unknown_key_in_glossary_entities_and_translations_is_named(catalog, tmp_path):
+    term = "    term_en: Poverty-alleviation relocation"
+    catalog("glossary.yaml", term, term.replace("term_en", "term_eng"))
+    assert_named(tmp_path, "glossary.yaml", "term_id poverty_alleviation_relocation", "'term_eng'")
+    catalog("glossary.yaml", term.replace("term_en", "term_eng"), term)
+    catalog("entities.yaml", "  - id: address_chain\n    description:", "  - id: address_chain\n    descripton:")
+    _forget()
+    assert_named(tmp_path, "entities.yaml", "id address_chain", "'descripton'")
+    catalog("entities.yaml", "descripton:", "description:")
+    catalog("translations.yaml", "  header.s01:\n    zh:", "  header.s01:\n    zh_cn:")
+    _forget()
+    assert_named(tmp_path, "translations.yaml", "header.s01", "'zh_cn'", "'zh': missing key")
+
+
+def test_a_check_type_must_register_its_label_and_meanings():
+    before = dict(checks.TYPES)
+    with pytest.raises(TypeError, match="label_zh.*expected_means"):
+        class Unlabelled(checks.Check):  # noqa: F841
+            type_name = "ratio_of_ratios"
+            roles = ("a", "b")
+            label_en = "Ratio of ratios"
+    assert checks.TYPES == before
+
+
+def test_a_registered_check_type_is_labelled_declarable_and_in_the_dictionary(catalog, tmp_path):
+    class Twice(checks.Check):
+        type_name, label_zh, label_en = "twice", "二倍", "Twice"
+        expected_means, observed_means, tolerance_means = "2 x a", "b", "0"
+        roles = ("a", "b")
+
+        def evaluate(self, facts):
+            return self.outcome(2 * facts[self.spec["a"]]["value"], facts[self.spec["b"]]["value"], 0.0, "2 x a")
+
+    try:
+        _forget()
+        assert metadata.label_vocabularies()["check_type"]["twice"] == {"zh": "二倍", "en": "Twice"}
+        column = next(c for c in metadata.tables()["checks"]["columns"] if c["name"] == "check_type")
+        assert "twice" in column["allowed"]
+        assert "| `twice` | 二倍 | Twice | 2 x a | b | 0 |" in describe.check_types_section()
+        catalog("checks.yaml", "  - check_id: site_bands.contiguous\n    type: equal",
+                "  - check_id: site_bands.contiguous\n    type: twice")
+        result = build(config.RAW_FILE, tmp_path / "out")
+        # site_bands.small.persons_to is not twice the range's lower bound: the new type runs and fails, named.
+        assert result.code == 3 and "check site_bands.contiguous failed" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        del checks.TYPES["twice"]
+        _forget()
