@@ -55,7 +55,8 @@ def write_csv(df: pd.DataFrame, name: str, path: Path) -> None:
     csv_safe(df, name).to_csv(path, index=False, encoding="utf-8", lineterminator="\n", na_rep="")
 
 
-def write_duckdb(path: Path, parquet_dir: Path, dataset_metadata: dict[str, str]) -> None:
+def write_duckdb(path: Path, sources: dict[str, Path], dataset_metadata: dict[str, str]) -> None:
+    """The database of every table, loaded from `sources`, a Parquet file per table."""
     # Small blocks: the default 256 KiB block per table and index would make a ~10 MB file of ~100 KB data.
     # One thread: the tables are tiny, and DuckDB's thread pool costs more than it saves (~0.03 s).
     con = duckdb.connect(config={"threads": 1})
@@ -69,7 +70,7 @@ def write_duckdb(path: Path, parquet_dir: Path, dataset_metadata: dict[str, str]
                        for c in table["columns"]]
             columns.append(f"PRIMARY KEY ({', '.join(table['primary_key'])})")
             con.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
-            con.execute(f"INSERT INTO {name} SELECT * FROM read_parquet(?)", [str(parquet_dir / f"{name}.parquet")])
+            con.execute(f"INSERT INTO {name} SELECT * FROM read_parquet(?)", [str(sources[name])])
             comments.append(f"COMMENT ON TABLE {name} IS {sql_string(table['title'] + '. ' + table['description'])}")
             comments += [f"COMMENT ON COLUMN {name}.{column['name']} IS {sql_string(describe.column_comment(column))}"
                          for column in table["columns"]]
@@ -194,24 +195,28 @@ def remove_generation(directory: Path, record: dict) -> None:
         directory.rmdir()
 
 
-def stage(tables: dict[str, pd.DataFrame], staging: Path, dataset_metadata: dict[str, str]) -> None:
+def stage(sources: dict[str, Path], staging: Path, dataset_metadata: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """Write every published file into `staging` from the validated tables in `sources`; return the tables.
+
+    DuckDB loads the same validated files and writes its database with the GIL released (0.15 s), so it
+    runs in a thread from the start while this one reads the tables and writes Parquet, CSV and the data
+    dictionary. Leaving the block waits for it, also when something failed, and result() raises what
+    failed in the thread. tests/test_outputs.py checks that DuckDB holds the published Parquet's rows.
+    """
     (staging / "parquet").mkdir()
     (staging / "csv").mkdir()
-    for name, df in tables.items():
-        pq.write_table(to_arrow(df, name, dataset_metadata), staging / "parquet" / f"{name}.parquet",
-                       **PARQUET_OPTIONS)
-    # DuckDB loads the Parquet files and writes its file with the GIL released (0.2 s), so it runs in a
-    # thread while this one writes the CSV files and the data dictionary. Leaving the block waits for it,
-    # also when something failed, and result() raises what failed in the thread.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        duckdb_written = pool.submit(write_duckdb, staging / config.DUCKDB_FILE, staging / "parquet",
-                                     dataset_metadata)
+        duckdb_written = pool.submit(write_duckdb, staging / config.DUCKDB_FILE, sources, dataset_metadata)
+        tables = {name: read_table(path) for name, path in sources.items()}
         for name, df in tables.items():
+            pq.write_table(to_arrow(df, name, dataset_metadata), staging / "parquet" / f"{name}.parquet",
+                           **PARQUET_OPTIONS)
             write_csv(df, name, staging / "csv" / f"{name}.csv")
             _test_hook_after_table(name)
         (staging / "DATA_DICTIONARY.md").write_text(describe.data_dictionary(tables), encoding="utf-8")
         duckdb_written.result()
     write_marker(staging, [f for f in walk(staging)[0] if f != MARKER])
+    return tables
 
 
 def _test_hook_after_table(name: str) -> None:
@@ -301,7 +306,7 @@ def new_staging(out: Path) -> Path:
     return staging
 
 
-def publish(tables: dict[str, pd.DataFrame], out: Path, dataset_metadata: dict[str, str]) -> None:
+def publish(sources: dict[str, Path], out: Path, dataset_metadata: dict[str, str]) -> dict[str, pd.DataFrame]:
     out = out.absolute()
     if not out.parent.is_dir():
         raise OutputError(f"the parent directory of {out} does not exist; create it or choose another --out.")
@@ -316,12 +321,13 @@ def publish(tables: dict[str, pd.DataFrame], out: Path, dataset_metadata: dict[s
         raise OutputError(f"cannot write in {out.parent} ({error.strerror}), so {out.name}/ cannot be published "
                           "there; fix its permissions or choose another --out.") from None
     try:
-        stage(tables, staging, dataset_metadata)
+        tables = stage(sources, staging, dataset_metadata)
         os.chmod(staging, 0o755)
         swap_in(staging, out, previous)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return tables
 
 
 def run(build_dir: Path = config.BUILD_DIR, out: Path = config.OUTPUT_DIR) -> dict[str, pd.DataFrame]:
@@ -330,14 +336,12 @@ def run(build_dir: Path = config.BUILD_DIR, out: Path = config.OUTPUT_DIR) -> di
     if not paths["checks"].exists() or (done.exists() and paths["checks"].stat().st_mtime < done.stat().st_mtime):
         raise ValidationFailed(f"{paths['checks']} is missing or older than the tables it validates; run the "
                                "validate stage first (make dataset, or python -m pipeline.validate).")
-    tables = {name: read_table(paths["tables"] / f"{name}.parquet")
-              for name in metadata.tables() if name != "checks"}
-    tables["checks"] = read_table(paths["checks"])
-    documents = tables["documents"].iloc[0]
+    sources = {name: paths["tables"] / f"{name}.parquet" for name in metadata.tables() if name != "checks"}
+    sources["checks"] = paths["checks"]
+    documents = read_table(sources["documents"]).iloc[0]
     dataset_metadata = {"dataset": config.DATASET_NAME, "dataset_version": config.version(),
                         "raw_sha256": documents["raw_sha256"], "source_file": documents["source_file"]}
-    publish(tables, out, dataset_metadata)
-    return tables
+    return publish(sources, out, dataset_metadata)
 
 
 def main() -> None:
