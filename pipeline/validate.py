@@ -43,9 +43,7 @@ _import_checks_without_hypothesis()
 
 
 def checks_frame(facts: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    fact_records = facts.astype(object).where(facts.notna(), None).to_dict("records")
-    item_records = items.astype(object).where(items.notna(), None).to_dict("records")
-    outcomes = run_checks(fact_records, item_records)
+    outcomes = run_checks(crosschecks.records(facts), crosschecks.records(items))
     return frame("checks", [{
         "check_id": o.check_id, "check_type": o.check_type, "relation": o.relation, "description": o.description,
         "fact_ids": ";".join(o.fact_ids), "expected": o.expected, "observed": o.observed,
