@@ -75,7 +75,7 @@ def test_lazy_phrases_give_the_readings_of_the_whole_dictionary():
     texts += [RAW_TEXT[i:i + rng.randint(1, 12)] for i in range(0, len(RAW_TEXT), 5)]
     traps = segmenter_traps(whole)
     texts += rng.sample(traps, min(len(traps), 300))
-    for _ in range(1500):  # fragments of phrases run together, with a little punctuation and Latin
+    for _ in range(800):  # fragments of phrases run together, with a little punctuation and Latin
         parts = []
         for _ in range(rng.randint(1, 5)):
             phrase = rng.choice(phrases)
