@@ -14,7 +14,7 @@ import secrets
 import shutil
 import stat
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from pathlib import Path
 
 import duckdb
@@ -200,13 +200,21 @@ def stage(sources: dict[str, Path], staging: Path, dataset_metadata: dict[str, s
 
     DuckDB loads the same validated files and writes its database with the GIL released (0.15 s), so it
     runs in a thread from the start while this one reads the tables and writes Parquet, CSV and the data
-    dictionary. Leaving the block waits for it, also when something failed, and result() raises what
-    failed in the thread. tests/test_outputs.py checks that DuckDB holds the published Parquet's rows.
+    dictionary. tests/test_outputs.py checks that DuckDB holds the published Parquet's rows.
     """
     (staging / "parquet").mkdir()
     (staging / "csv").mkdir()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        duckdb_written = pool.submit(write_duckdb, staging / config.DUCKDB_FILE, sources, dataset_metadata)
+    failed: list[BaseException] = []
+
+    def write_database() -> None:
+        try:
+            write_duckdb(staging / config.DUCKDB_FILE, sources, dataset_metadata)
+        except BaseException as error:  # raised in this thread below
+            failed.append(error)
+
+    database = threading.Thread(target=write_database, name="duckdb")
+    database.start()
+    try:
         tables = {name: read_table(path) for name, path in sources.items()}
         for name, df in tables.items():
             pq.write_table(to_arrow(df, name, dataset_metadata), staging / "parquet" / f"{name}.parquet",
@@ -214,9 +222,25 @@ def stage(sources: dict[str, Path], staging: Path, dataset_metadata: dict[str, s
             write_csv(df, name, staging / "csv" / f"{name}.csv")
             _test_hook_after_table(name)
         (staging / "DATA_DICTIONARY.md").write_text(describe.data_dictionary(tables), encoding="utf-8")
-        duckdb_written.result()
+    finally:
+        _join(database)
+    if failed:
+        raise failed[0]
     write_marker(staging, [f for f in walk(staging)[0] if f != MARKER])
     return tables
+
+
+def _join(thread: threading.Thread) -> None:
+    """Wait for `thread` to end, even when a signal interrupts the wait: it writes into the staging
+    directory, which is removed after a failure. The signal's exception is raised once it has ended."""
+    interrupted = None
+    while thread.is_alive():
+        try:
+            thread.join()
+        except BaseException as error:  # KeyboardInterrupt, or Terminated from pipeline.errors
+            interrupted = interrupted or error
+    if interrupted is not None:
+        raise interrupted
 
 
 def _test_hook_after_table(name: str) -> None:

@@ -283,7 +283,7 @@ def table(r: dict) -> str:
                      h["ratio"] <= 5))
     failed = f", {s['failed_runs']} of {s['runs']} runs failed" if s["failed_runs"] else ""
     rows.append(("test suite, make test (dataset up to date)", f"{s['make_test_s']:.1f} s{failed}", "< 60 s",
-                 s["make_test_s"] < 60))
+                 s["make_test_s"] < 60 and not s["failed_runs"]))  # a failing suite meets no target
     width = max(len(row[0]) for row in rows)
     value_width = max(len(row[1]) for row in rows)
     lines = [f"{'measure':<{width}}  {'median':<{value_width}}  target", "-" * (width + value_width + 22)]
