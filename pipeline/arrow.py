@@ -54,4 +54,7 @@ def write_table(df: pd.DataFrame, name: str, path: Path, extra: dict[str, str] |
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    return pq.read_table(path).to_pandas(types_mapper=PANDAS_TYPES.get)
+    # ParquetFile rather than pq.read_table: the same table, without the dataset machinery (pyarrow.dataset
+    # and a discovery per file) that reading one known file does not need.
+    with open(path, "rb") as f:
+        return pq.ParquetFile(f).read().to_pandas(types_mapper=PANDAS_TYPES.get)

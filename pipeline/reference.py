@@ -6,10 +6,17 @@ the Ministry of Civil Affairs' published administrative division codes; pinyin f
 
 from __future__ import annotations
 
+import bisect
+import json
+import os
 import re
+import sys
 from functools import cache
+from pathlib import Path
 
 _SYLLABLE = re.compile(r"^[^\W\d_]+$")
+# A key of pypinyin's phrase dictionary, phrases_dict.json: one per line, in sorted order.
+_PHRASE_KEY = re.compile(rb'^"([^"\n]*)": ', re.MULTILINE)
 
 
 @cache
@@ -55,13 +62,102 @@ def name_of(code: str) -> str | None:
     return None
 
 
+@cache
+def _pypinyin_module():
+    """pypinyin without its phrase dictionary (0.2 s to load, 47,000 phrases): `_pypinyin` adds the
+    phrases a text can use. Imported on first use: validate and publish import this module but need no
+    pinyin. If pypinyin was already imported with its whole dictionary, adding phrases changes nothing."""
+    if "pypinyin" not in sys.modules:
+        before = os.environ.get("PYPINYIN_NO_PHRASES")
+        os.environ["PYPINYIN_NO_PHRASES"] = "1"  # pypinyin's documented switch; read once, at import
+        try:
+            import pypinyin
+        finally:
+            if before is None:
+                del os.environ["PYPINYIN_NO_PHRASES"]
+            else:
+                os.environ["PYPINYIN_NO_PHRASES"] = before
+    import pypinyin
+
+    return pypinyin
+
+
+@cache
+def _phrase_file() -> bytes:
+    return (Path(_pypinyin_module().__file__).parent / "phrases_dict.json").read_bytes()
+
+
+def _first_key_from(data: bytes, key: bytes) -> int:
+    """Offset of the first key line of the sorted phrase file whose key is >= `key` (len(data) if none)."""
+    lo, hi = 0, len(data)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        found = _PHRASE_KEY.search(data, mid)
+        if found is None or found.group(1) >= key:
+            hi = mid
+        else:
+            lo = mid + 1
+    found = _PHRASE_KEY.search(data, lo)
+    return found.start() if found else len(data)
+
+
+@cache
+def _phrases_starting_with(char: str) -> tuple[list[str], dict[str, list[list[str]]]]:
+    """The phrase dictionary's entries whose phrase starts with `char`, parsed by json from their own
+    lines of the file, and their phrases in sorted order. UTF-8 keeps code-point order, and no UTF-8
+    text holds the byte 0xff, so every phrase starting with `char` sorts between `char` and `char` + 0xff."""
+    data = _phrase_file()
+    prefix = char.encode("utf-8")
+    start = _first_key_from(data, prefix)
+    end = _first_key_from(data, prefix + b"\xff")
+    if end == len(data):
+        end = data.rindex(b"}")  # the last entry: leave out the closing brace of the file's object
+    block = data[start:end].rstrip().removesuffix(b",")
+    entries = json.loads(b"{" + block + b"}")
+    return sorted(entries), entries
+
+
+def _pypinyin(text: str):
+    """pypinyin, with every phrase of its dictionary that `text` can use loaded.
+
+    pypinyin's result for a text depends on its phrase dictionary only through two questions about
+    substrings of the text: is it a phrase (and with which readings), and does a phrase start with it
+    (its maximum-matching segmenter extends a word while one does). Loading every phrase that is a
+    substring of the text, and marking every substring that starts a phrase, therefore gives exactly the
+    readings of the whole dictionary, for any text. tests/test_entities.py compares both.
+    """
+    _load_phrases_for(text)
+    return _pypinyin_module()
+
+
+@cache
+def _load_phrases_for(text: str) -> None:
+    _pypinyin_module()
+    from pypinyin.constants import PHRASES_DICT
+    from pypinyin.seg import mmseg
+
+    starts = []
+    for i, char in enumerate(text):
+        keys, entries = _phrases_starting_with(char)
+        for j in range(i + 1, len(text) + 1):
+            part = text[i:j]
+            at = bisect.bisect_left(keys, part)
+            if at == len(keys) or not keys[at].startswith(part):
+                break  # no phrase starts with `part`, so none starts with a longer substring either
+            starts.append(keys[at])
+            if keys[at] == part:
+                PHRASES_DICT.setdefault(part, entries[part])
+    # Every prefix of these phrases starts a phrase, as pypinyin's own training on its dictionary has it.
+    # (pypinyin.load_phrases_dict would retrain on the whole loaded dictionary on every call.)
+    mmseg.seg.train(starts)
+
+
 def _syllables(text: str, readings: dict[str, str] | None = None) -> list[str]:
     """One reading per Chinese character (others kept in runs as written); `readings` overrides the
     dictionary's reading of a character."""
-    from pypinyin import Style, pinyin  # 0.3 s to import; validate and publish import this module but need no pinyin
-
+    pypinyin = _pypinyin(text)
     tokens, position = [], 0
-    for reading in pinyin(text, style=Style.TONE, errors="default"):
+    for reading in pypinyin.pinyin(text, style=pypinyin.Style.TONE, errors="default"):
         token = reading[0]
         is_syllable = _SYLLABLE.match(token) is not None and token != text[position:position + len(token)]
         char = text[position]
@@ -88,15 +184,13 @@ def place_pinyin(name_zh: str, suffix: str) -> str:
 def romanize(text: str) -> str:
     """Toneless pinyin, one capitalised syllable per character (保民政发 -> Bao Min Zheng Fa), as document
     numbers are written in English."""
-    from pypinyin import Style, lazy_pinyin
-
-    return " ".join(syllable.capitalize() for syllable in lazy_pinyin(text, style=Style.NORMAL))
+    pypinyin = _pypinyin(text)
+    return " ".join(syllable.capitalize() for syllable in pypinyin.lazy_pinyin(text, style=pypinyin.Style.NORMAL))
 
 
 def person_name(name_zh: str) -> str:
     """A Chinese personal name in pinyin, surname first (董蓉蓉 -> Dong Rongrong); assumes a one-character
     surname, as nearly all are."""
-    from pypinyin import Style, lazy_pinyin
-
-    surname, *given = lazy_pinyin(name_zh, style=Style.NORMAL)
+    pypinyin = _pypinyin(name_zh)
+    surname, *given = pypinyin.lazy_pinyin(name_zh, style=pypinyin.Style.NORMAL)
     return " ".join(part for part in (surname.capitalize(), "".join(given).capitalize()) if part)

@@ -32,17 +32,22 @@ SIZES_MB = (1, 10, 100)
 MB = 1_000_000
 
 
+LAST_CPU = [0.0]  # CPU seconds of the last command run(), with the processes it waited for
+
+
 def run(cmd: list[str], cwd: Path) -> tuple[float, int, str, int]:
-    """Wall seconds, peak RSS in KiB, stdout and exit code of one command.
+    """Wall seconds, peak RSS in KiB, stdout and exit code of one command; its CPU time goes to LAST_CPU.
 
     The peak RSS comes from wait4's rusage, the figure GNU time -v prints, of the command's own
-    process (for make, that is make itself, not the stages it runs).
+    process (for make, that is make itself, not the stages it runs). Its user and system time include
+    the children the command waited for (for make, the stages), as GNU time's do.
     """
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
+        LAST_CPU[0] = usage.ru_utime + usage.ru_stime
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         return seconds, usage.ru_maxrss, out.read(), proc.returncode
@@ -94,13 +99,15 @@ def median(values: list[float]) -> float:
 
 
 def bench_build(ws: Path, runs: int) -> dict:
-    floor = [run([str(PYTHON), "-c", HEAVY_IMPORTS], ws)[0] for _ in range(runs)]
-    full, noop, edit, reran = [], [], [], set()
-    for _ in range(runs):
+    floor, floor_cpu, full, full_cpu, noop, edit, reran = [], [], [], [], [], [], set()
+    for _ in range(runs):  # the floor and the full build alternate, so that both see the same machine
+        floor.append(run([str(PYTHON), "-c", HEAVY_IMPORTS], ws)[0])
+        floor_cpu.append(LAST_CPU[0])
         clean(ws)
         seconds, _, code = make(ws, "dataset")
         assert code == 0, "make dataset failed in the benchmark copy"
         full.append(seconds)
+        full_cpu.append(LAST_CPU[0])
         noop.append(make(ws, "dataset")[0])
         (ws / "pipeline" / f"{STAGES[-1]}.py").touch()
         seconds, out, _ = make(ws, "dataset")
@@ -121,7 +128,8 @@ def bench_build(ws: Path, runs: int) -> dict:
             peaks[name] = max(peaks[name], rss)
     for name in STAGES:
         per_stage[name] |= {"wall_s": median(times[name]), "peak_rss_mib": round(peaks[name] / 1024, 1)}
-    return {"import_floor_s": median(floor), "full_build_s": median(full), "noop_build_s": median(noop),
+    return {"import_floor_s": median(floor), "full_build_s": median(full), "import_floor_cpu_s": median(floor_cpu),
+            "full_build_cpu_s": median(full_cpu), "noop_build_s": median(noop),
             "one_stage_edit_s": median(edit), "one_stage_edit_reran": sorted(" ".join(r) for r in reran),
             "stages": per_stage, "runs": runs}
 
@@ -245,8 +253,10 @@ def table(r: dict) -> str:
     ratio = b["full_build_s"] / b["import_floor_s"]
     rows = [
         ("import floor (pandas, pandera, duckdb, pyarrow)", f"{b['import_floor_s']:.3f} s", ""),
-        ("full build, make dataset from empty", f"{b['full_build_s']:.2f} s = {ratio:.1f}x floor", "<= 2.0x",
+        ("full build, make dataset from empty", f"{b['full_build_s']:.2f} s = {ratio:.2f}x floor", "<= 2.0x",
          ratio <= 2.0),
+        ("  the same in CPU time (user + system): floor, build", f"{b['import_floor_cpu_s']:.2f} s, "
+         f"{b['full_build_cpu_s']:.2f} s = {b['full_build_cpu_s'] / b['import_floor_cpu_s']:.2f}x", ""),
         ("no-op build, second make dataset", f"{b['noop_build_s']:.3f} s", "<= 0.15 s", b["noop_build_s"] <= 0.15),
         (f"one-stage edit, touch {STAGES[-1]}.py (reran: {'; '.join(b['one_stage_edit_reran'])})",
          f"{b['one_stage_edit_s']:.2f} s", f"only {STAGES[-1]}", b["one_stage_edit_reran"] == [STAGES[-1]]),
@@ -273,7 +283,7 @@ def table(r: dict) -> str:
                      h["ratio"] <= 5))
     failed = f", {s['failed_runs']} of {s['runs']} runs failed" if s["failed_runs"] else ""
     rows.append(("test suite, make test (dataset up to date)", f"{s['make_test_s']:.1f} s{failed}", "< 60 s",
-                 s["make_test_s"] < 60))
+                 s["make_test_s"] < 60 and not s["failed_runs"]))  # a failing suite meets no target
     width = max(len(row[0]) for row in rows)
     value_width = max(len(row[1]) for row in rows)
     lines = [f"{'measure':<{width}}  {'median':<{value_width}}  target", "-" * (width + value_width + 22)]

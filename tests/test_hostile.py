@@ -126,6 +126,7 @@ def measured_verify(path: Path, *lifted_limits: str) -> tuple[int, str]:
 
 # --- zip bombs and streaming ---------------------------------------------------------------------
 
+@pytest.mark.xdist_group("bomb")  # one pytest-xdist worker builds the 2 GiB bomb (5 s) for both tests
 def test_zip_bomb_is_refused_before_anything_is_decompressed(bomb, tmp_path):
     assert bomb.stat().st_size < 20 * MiB
     peak, outcome = measured_verify(bomb)
@@ -345,6 +346,7 @@ def mirror(rel, tmp_path: Path, zip_path: Path) -> Path:
     return root
 
 
+@pytest.mark.xdist_group("bomb")
 @pytest.mark.parametrize("case", ["bomb", "duplicate"])
 def test_download_refuses_a_hostile_zip_and_writes_nothing(rel, bomb, tmp_path, case):
     if case == "bomb":
@@ -459,8 +461,11 @@ def test_signal_during_build_removes_temporary_directories(tmp_path, signum):
     scratch.mkdir()
     out = tmp_path / "out"
     env = {**os.environ, "TMPDIR": str(scratch)}
+    # A shell starts background jobs with SIGINT ignored, and Python keeps it ignored: give the build the
+    # default disposition, as in a terminal, so that the test also holds under `make bench &`.
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--out", str(out)], cwd=config.ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not any(scratch.glob("baoshan-build-*")) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

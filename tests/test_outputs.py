@@ -38,6 +38,18 @@ def test_duckdb_contents_are_identical_across_builds(tmp_path, clean_build):
         assert rows[0] == rows[1], name
 
 
+def test_duckdb_holds_the_rows_of_the_published_parquet(clean_build):
+    """DuckDB loads the validated build files while the Parquet files are written from them: same rows."""
+    with duckdb.connect(str(clean_build.out / config.DUCKDB_FILE), read_only=True) as con:
+        for name in metadata.tables():
+            parquet = str(clean_build.out / "parquet" / f"{name}.parquet")
+            assert con.execute(f"SELECT count(*) FROM {name}").fetchone()[0] == pq.read_metadata(parquet).num_rows
+            differ = con.execute(f"(SELECT * FROM {name} EXCEPT ALL SELECT * FROM read_parquet(?)) UNION ALL "
+                                 f"(SELECT * FROM read_parquet(?) EXCEPT ALL SELECT * FROM {name})",
+                                 [parquet, parquet]).fetchall()
+            assert differ == [], name
+
+
 def test_parquet_metadata_describes_every_column(clean_build):
     for name, table in metadata.tables().items():
         schema = pq.read_schema(clean_build.out / "parquet" / f"{name}.parquet")
