@@ -7,7 +7,6 @@ the figures with their quotes and offsets, and the stage exits 3 without writing
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -77,53 +76,27 @@ def _figure_of(df: pd.DataFrame, index, column, facts: pd.DataFrame) -> str:
     return f" (figure {fact_id}{where})"
 
 
-def validate(tables: dict[str, pd.DataFrame], text: str, passed: frozenset[str] = frozenset()) -> pd.DataFrame:
-    """Cross-table checks and every table's schema; `passed` names tables known to pass their schema."""
+def validate(tables: dict[str, pd.DataFrame], text: str) -> pd.DataFrame:
+    """Cross-table checks and every table's schema."""
     cross = crosschecks.problems(tables, text)
     try:
         checks = checks_frame(tables["facts"], tables["named_items"])
     except ValidationFailed as failed:
         raise ValidationFailed("\n\n".join([failed.args[0], *cross])) from None
     facts = tables["facts"]
-    problems = [p for name, df in {**tables, "checks": checks}.items()
-                if name not in passed and (p := schema_errors(name, df, facts))]
+    problems = [p for name, df in {**tables, "checks": checks}.items() if (p := schema_errors(name, df, facts))]
     problems = cross + problems
     if problems:
         raise ValidationFailed("\n\n".join(problems))
     return checks
 
 
-# The table files that have passed their schema in this process: {table: (schema, sha256 of each file)}.
-# A schema's verdict depends only on the schema and the data (its checks read nothing else that can
-# change within a process), and identical Parquet bytes read back as identical frames, so such a file
-# passes again. This spares nothing in `make dataset` (one build per process); the test suite's ~100
-# in-process builds of edited texts, each of which changes a few tables, validate only those.
-# Cross-table checks and the checks table always run.
-_PASSED: dict[str, tuple[object, set[bytes]]] = {}
-
-
-def _known_to_pass(name: str, digest: bytes) -> bool:
-    known = _PASSED.get(name)
-    return known is not None and known[0] is schema(name) and digest in known[1]
-
-
-def _remember_passed(digests: dict[str, bytes]) -> None:
-    for name, digest in digests.items():
-        known = _PASSED.get(name)
-        if known is None or known[0] is not schema(name):
-            known = _PASSED[name] = (schema(name), set())
-        known[1].add(digest)
-
-
 def run(build_dir: Path = config.BUILD_DIR) -> pd.DataFrame:
     paths = config.build_paths(build_dir)
     files = {name: paths["tables"] / f"{name}.parquet" for name in metadata.tables() if name != "checks"}
-    digests = {name: hashlib.sha256(path.read_bytes()).digest() for name, path in files.items()}
     tables = {name: read_table(path) for name, path in files.items()}
     text = json.loads(paths["ingest"].read_text(encoding="utf-8"))["text"]
-    checks = validate(tables, text, frozenset(name for name, digest in digests.items()
-                                              if _known_to_pass(name, digest)))
-    _remember_passed(digests)  # validate raises unless every table passed
+    checks = validate(tables, text)
     write_table(checks, "checks", paths["checks"])
     return checks
 
