@@ -29,42 +29,42 @@ $(VENV)/.installed: requirements.lock
 dataset: $(OUT)/baoshan_resettlement.duckdb ## build, validate and publish everything into output/
 
 # Make decides which stages are stale; their rules queue them, and the last rule runs the queue in
-# one process (pipeline/batch.py), so pandas, pandera, duckdb and pyarrow are imported once. A queued
+# one process (pipeline/stages/batch.py), so pandas, pandera, duckdb and pyarrow are imported once. A queued
 # stage's old file is removed, so Make sees it as remade and queues every later stage, and a failed
 # run leaves it missing, so the next run queues it again.
 QUEUE := $(BUILD)/.queue
 queue = @mkdir -p $(BUILD) && rm -f $@ && echo $(1) >> $(QUEUE)
 
-$(BUILD)/ingest.json: $(RAW) raw/manifest.yaml pipeline/ingest.py $(COMMON) | $(VENV)/.installed
+$(BUILD)/ingest.json: $(RAW) raw/manifest.yaml pipeline/stages/ingest.py $(COMMON) | $(VENV)/.installed
 	$(call queue,ingest)
 
-$(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/extract.py pipeline/entities.py pipeline/numbers.py \
+$(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/stages/extract.py pipeline/entities.py pipeline/numbers.py \
 		$(CATALOG) pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml \
 		pipeline/catalog/glossary.yaml $(COMMON)
 	$(call queue,extract)
 
-$(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/tables.py pipeline/entity_tables.py pipeline/reference.py \
+$(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/stages/tables.py pipeline/entity_tables.py pipeline/reference.py \
 		pipeline/arrow.py $(CATALOG) pipeline/numbers.py pipeline/translation.py \
 		pipeline/catalog/tables.yaml pipeline/catalog/translations.yaml \
 		pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml pipeline/catalog/glossary.yaml $(COMMON)
 	$(call queue,tables)
 
-$(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/validate.py pipeline/checks.py pipeline/crosschecks.py \
-		pipeline/reference.py pipeline/tables.py pipeline/arrow.py $(CATALOG) pipeline/translation.py \
+$(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/stages/validate.py pipeline/checks.py pipeline/crosschecks.py \
+		pipeline/reference.py pipeline/stages/tables.py pipeline/arrow.py $(CATALOG) pipeline/translation.py \
 		pipeline/catalog/checks.yaml pipeline/catalog/translations.yaml \
 		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(wildcard schemas/*.py) $(COMMON)
 	$(call queue,validate)
 
-$(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/publish.py pipeline/describe.py \
-		pipeline/arrow.py $(CATALOG) pipeline/batch.py pipeline/catalog/tables.yaml $(COMMON)
+$(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/stages/publish.py pipeline/describe.py \
+		pipeline/arrow.py $(CATALOG) pipeline/stages/batch.py pipeline/catalog/tables.yaml $(COMMON)
 	@echo publish >> $(QUEUE)
-	$(PY) -m pipeline.batch $(QUEUE)
+	$(PY) -m pipeline.stages.batch $(QUEUE)
 
 site: $(OUT)/site/index.html ## the dataset page, output/site/index.html: one self-contained file
 
 $(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb \
 		$(wildcard pipeline/site/*.py pipeline/site/templates/* pipeline/site/static/*) \
-		pipeline/metadata.py pipeline/translation.py pipeline/jsonld.py pipeline/catalog/translations.yaml
+		pipeline/metadata.py pipeline/translation.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml
 	$(PY) -m pipeline.site
 
 test: $(VENV)/.installed ## run the test suite (builds the dataset first)

@@ -19,7 +19,7 @@ EPILOG = "exit codes:\n  0  success\n" + "\n".join(f"  {code}  {text}" for code,
 
 def build(args: argparse.Namespace) -> None:
     """All stages in order, handing files over in a build directory, as `make dataset` does."""
-    from pipeline import extract, ingest, publish, tables, validate
+    from pipeline.stages import extract, ingest, publish, tables, validate
 
     started = time.perf_counter()
     if not args.check and args.out.absolute().parent.is_dir():
@@ -64,13 +64,13 @@ def mentions(args: argparse.Namespace) -> None:
 
 
 def manifest(args: argparse.Namespace) -> None:
-    from pipeline.ingest import update_manifest
+    from pipeline.stages.ingest import update_manifest
 
     update_manifest()
 
 
 def release(args: argparse.Namespace) -> None:
-    from pipeline import release as release_
+    from pipeline.release import build as release_
 
     built = release_.build(args.dataset, args.dist)
     print(f"released {built.directory.name}: {built.zip} (sha256 "
@@ -78,13 +78,13 @@ def release(args: argparse.Namespace) -> None:
 
 
 def verify(args: argparse.Namespace) -> None:
-    from pipeline import verify as verify_
+    from pipeline.release import verify as verify_
 
     print(f"verified {args.path}: {verify_.run(args.path)} files match SHA256SUMS and datapackage.json")
 
 
 def download(args: argparse.Namespace) -> None:
-    from pipeline import download as download_
+    from pipeline.release import download as download_
 
     if args.timeout is None:
         args.timeout = download_.TIMEOUT_S

@@ -15,7 +15,7 @@ import pandera.pandas as pa
 
 from pipeline import metadata, reference
 from pipeline.checks import half_unit
-from pipeline.tables import derived_values
+from pipeline.stages.tables import derived_values
 
 DTYPES = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
 

@@ -82,7 +82,7 @@ def make(ws: Path, target: str) -> tuple[float, str, int]:
 
 
 def stages_run(make_output: str) -> list[str]:
-    return re.findall(r"^stage: python -m pipeline\.(\w+)", make_output, flags=re.M)
+    return re.findall(r"^stage: python -m pipeline\.stages\.(\w+)", make_output, flags=re.M)
 
 
 def clean(ws: Path) -> None:
@@ -109,7 +109,7 @@ def bench_build(ws: Path, runs: int) -> dict:
         full.append(seconds)
         full_cpu.append(LAST_CPU[0])
         noop.append(make(ws, "dataset")[0])
-        (ws / "pipeline" / f"{STAGES[-1]}.py").touch()
+        (ws / "pipeline" / "stages" / f"{STAGES[-1]}.py").touch()
         seconds, out, _ = make(ws, "dataset")
         edit.append(seconds)
         reran.add(tuple(stages_run(out)))
@@ -122,7 +122,7 @@ def bench_build(ws: Path, runs: int) -> dict:
     for _ in range(runs):
         clean(ws)
         for name in STAGES:
-            seconds, rss, _, code = run([str(PYTHON), "-m", f"pipeline.{name}"], ws)
+            seconds, rss, _, code = run([str(PYTHON), "-m", f"pipeline.stages.{name}"], ws)
             assert code == 0, f"stage {name} failed in the benchmark copy"
             times[name].append(seconds)
             peaks[name] = max(peaks[name], rss)

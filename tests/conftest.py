@@ -110,7 +110,7 @@ def clean_build(tmp_path_factory) -> BuildResult:
 
 @pytest.fixture(scope="session")
 def epoch(clean_build) -> int:
-    from pipeline import project
+    from pipeline.release import project
 
     return project.release_epoch(clean_build.table("documents")["publication_date"].iloc[0])
 
@@ -118,6 +118,6 @@ def epoch(clean_build) -> int:
 @pytest.fixture(scope="session")
 def rel(clean_build, epoch, tmp_path_factory):
     """One release of the clean build, shared by the release and page tests."""
-    from pipeline import release
+    from pipeline.release import build as release
 
     return release.build(clean_build.out, tmp_path_factory.mktemp("dist"), epoch)

@@ -17,8 +17,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from pipeline import config, croissant, jsonld, metadata, release, site, verify
+from pipeline import config, metadata, site
 from pipeline.errors import ValidationFailed, VerificationFailed
+from pipeline.release import build as release
+from pipeline.release import croissant, verify
+from pipeline.site import jsonld
 from tests.test_release import run_cli
 
 PYPROJECT = tomllib.loads((config.ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]

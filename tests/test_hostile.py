@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import archive, config, download, ingest, metadata, publish, verify
+from pipeline import config, metadata
 from pipeline.errors import InputError, ValidationFailed, capped, report
+from pipeline.release import archive, download, verify
+from pipeline.stages import ingest, publish
 from tests.conftest import RAW_TEXT, build, record
 from tests.test_release import NAME, VERSION, run_cli, serve
 
@@ -98,7 +100,7 @@ def bomb(rel, tmp_path_factory) -> Path:
 MEASURE = """
 import resource, sys
 from pathlib import Path
-from pipeline import verify
+from pipeline.release import verify
 from pipeline.errors import PipelineError
 for limit in sys.argv[2:]:
     setattr(verify, limit, 1 << 40)

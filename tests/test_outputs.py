@@ -128,7 +128,7 @@ def test_help_documents_exit_codes():
 
 
 def test_ingest_and_extract_do_not_import_pandera_or_duckdb():
-    code = ("import sys, pipeline.ingest, pipeline.extract; "
+    code = ("import sys, pipeline.stages.ingest, pipeline.stages.extract; "
             "print(sorted(m for m in ('pandera', 'duckdb', 'pandas', 'pyarrow') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=config.ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
@@ -137,8 +137,8 @@ def test_ingest_and_extract_do_not_import_pandera_or_duckdb():
 @pytest.mark.parametrize(
     ("edited", "reruns"),
     [
-        ("pipeline/publish.py", ["publish"]),
-        ("pipeline/validate.py", ["validate", "publish"]),
+        ("pipeline/stages/publish.py", ["publish"]),
+        ("pipeline/stages/validate.py", ["validate", "publish"]),
         ("pipeline/catalog/figures.yaml", ["extract", "tables", "validate", "publish"]),
     ],
 )
@@ -146,4 +146,4 @@ def test_make_reruns_only_the_edited_stage_and_later_ones(edited, reruns):
     result = subprocess.run(["make", "--no-print-directory", "-n", "-W", edited, "dataset"], cwd=config.ROOT,
                             capture_output=True, text=True, check=True)
     assert re.findall(r"echo (\w+) >> build/\.queue", result.stdout) == reruns
-    assert result.stdout.rstrip().endswith("-m pipeline.batch build/.queue")
+    assert result.stdout.rstrip().endswith("-m pipeline.stages.batch build/.queue")

@@ -24,9 +24,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from pipeline import archive, config, download, metadata, project, release, verify
+from pipeline import config, metadata
 from pipeline.__main__ import main
 from pipeline.errors import InputError, VerificationFailed
+from pipeline.release import archive, download, project, verify
+from pipeline.release import build as release
 from tests.conftest import build
 
 VERSION = config.version()

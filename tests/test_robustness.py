@@ -20,7 +20,7 @@ import pytest
 
 from pipeline import config, metadata
 from pipeline.arrow import read_table
-from pipeline.publish import csv_safe
+from pipeline.stages.publish import csv_safe
 from tests.conftest import RAW_TEXT, build, record
 from tests.test_dataset import EXPECTED
 

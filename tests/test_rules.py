@@ -108,7 +108,7 @@ def test_a_schema_that_compares_with_figures_needs_the_facts(tables):
 
 def test_a_derived_column_is_filled_from_its_declaration_alone(tables, monkeypatch):
     """One declared expression computes a new column: `derived: denominator_sites - sites_covered`."""
-    from pipeline import tables as stage
+    from pipeline.stages import tables as stage
 
     declared = metadata.tables()["facility_coverage"]
     uncovered = {"name": "sites_uncovered", "type": "int64", "nullable": True, "description": "Sites not covered.",

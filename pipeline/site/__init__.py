@@ -22,10 +22,10 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import config, jsonld, metadata, numbers, reference, translation
+from pipeline import config, metadata, numbers, reference, translation
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
-from pipeline.site import charts, values
+from pipeline.site import charts, jsonld, values
 
 HERE = Path(__file__).parent
 

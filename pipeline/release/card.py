@@ -11,8 +11,9 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipeline import config, metadata, project
+from pipeline import config, metadata
 from pipeline.describe import _cell
+from pipeline.release import project
 
 HTTPFS_PACKAGE = "duckdb-extension-httpfs"
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline import archive
 from pipeline.errors import InputError, VerificationFailed, join_capped
+from pipeline.release import archive
 
 PACKAGE = "datapackage.json"
 

@@ -16,8 +16,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from pipeline import card, config, datapackage, metadata, project
+from pipeline import config, metadata
 from pipeline.errors import ValidationFailed
+from pipeline.release import card, datapackage, project
 
 SCHEMA_ORG = "https://schema.org/"
 LANGUAGES = ["zh-Hans", "en"]

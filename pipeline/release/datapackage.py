@@ -11,7 +11,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from pipeline import config, metadata, project
+from pipeline import config, metadata
+from pipeline.release import project
 
 FIELD_TYPES = {"string": "string", "int64": "integer", "float64": "number", "bool": "boolean"}
 FORMATS = {  # suffix: (format, mediatype, encoding)

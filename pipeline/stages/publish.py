@@ -359,7 +359,7 @@ def run(build_dir: Path = config.BUILD_DIR, out: Path = config.OUTPUT_DIR) -> di
     done = paths["tables"] / ".done"
     if not paths["checks"].exists() or (done.exists() and paths["checks"].stat().st_mtime < done.stat().st_mtime):
         raise ValidationFailed(f"{paths['checks']} is missing or older than the tables it validates; run the "
-                               "validate stage first (make dataset, or python -m pipeline.validate).")
+                               "validate stage first (make dataset, or python -m pipeline.stages.validate).")
     sources = {name: paths["tables"] / f"{name}.parquet" for name in metadata.tables() if name != "checks"}
     sources["checks"] = paths["checks"]
     documents = read_table(sources["documents"]).iloc[0]

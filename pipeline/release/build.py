@@ -24,9 +24,10 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
-from pipeline import archive, card, config, croissant, datapackage, metadata, project, site
+from pipeline import config, metadata, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
+from pipeline.release import archive, card, croissant, datapackage, project
 
 DIST_DIR = config.ROOT / "dist"
 EXTRA_FILES = {

@@ -18,7 +18,7 @@ from pipeline import config, crosschecks, metadata
 from pipeline.arrow import read_table, write_table
 from pipeline.checks import run_checks
 from pipeline.errors import ValidationFailed, report
-from pipeline.tables import frame
+from pipeline.stages.tables import frame
 from schemas import schema
 
 

@@ -26,8 +26,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from pipeline import archive, project, verify
 from pipeline.errors import InputError, OutputError, VerificationFailed, join_capped
+from pipeline.release import archive, project, verify
 
 BASE_URL_ENV = "BAOSHAN_RELEASE_URL"
 TIMEOUT_S = 600  # the whole download, unless --timeout says otherwise

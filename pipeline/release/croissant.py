@@ -1,6 +1,6 @@
 """croissant.json: the release described in MLCommons Croissant 1.1, generated from the table declaration.
 
-The dataset-level properties are the page's schema.org Dataset (`pipeline/jsonld.py`). Each Parquet
+The dataset-level properties are the page's schema.org Dataset (`pipeline/site/jsonld.py`). Each Parquet
 file is a `FileObject` with its size and sha256; each table is a `RecordSet` with a `Field` per
 declared column (its data type and description, read from the Parquet column of the same name), the
 primary key as `key`, and every `fact_id` or `<column>_fact_id` column a reference to facts/fact_id.
@@ -15,7 +15,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from pipeline import card, datapackage, jsonld, metadata, project
+from pipeline import metadata
+from pipeline.release import card, datapackage, project
+from pipeline.site import jsonld
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
 PARQUET = "application/x-parquet"  # the media type mlcroissant reads Parquet by

@@ -25,9 +25,9 @@ def run(queue: Path) -> None:
         raise SystemExit(f"unknown stages in {queue}: {sorted(unknown)}")
     for name in ORDER:
         if name in queued:
-            print(f"stage: python -m pipeline.{name}", flush=True)
-            sys.argv = [f"pipeline.{name}"]
-            importlib.import_module(f"pipeline.{name}").main()
+            print(f"stage: python -m pipeline.stages.{name}", flush=True)
+            sys.argv = [f"pipeline.stages.{name}"]
+            importlib.import_module(f"pipeline.stages.{name}").main()
 
 
 if __name__ == "__main__":
