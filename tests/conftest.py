@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import io
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +54,21 @@ def pytest_terminal_summary(terminalreporter):
             tally = {k: tally.get(k, 0) for k in ("caught", "propagated", "silent")}
         counts = ", ".join(f"{n} {outcome}" for outcome, n in tally.items())
         terminalreporter.write_line(f"{group}: {len(cases)} cases: {counts}")
+
+
+@contextlib.contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server on 127.0.0.1 and a free port, for the duration of the block; yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 @dataclass

@@ -14,7 +14,6 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -25,7 +24,7 @@ from pipeline import config, metadata
 from pipeline.errors import InputError, ValidationFailed, capped, report
 from pipeline.release import archive, download, verify
 from pipeline.stages import ingest, publish
-from tests.conftest import RAW_TEXT, build, record
+from tests.conftest import RAW_TEXT, build, record, serving
 from tests.test_release import NAME, VERSION, run_cli, serve
 
 MiB = 1 << 20
@@ -303,15 +302,8 @@ def hostile_server(behaviour: str):
                     if behaviour == "trickle":
                         time.sleep(0.25)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def test_endless_sums_is_cut_at_its_cap(tmp_path):

@@ -10,7 +10,6 @@ import io
 import json
 import shutil
 import subprocess
-import threading
 import time
 import zipfile
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from pipeline.__main__ import main
 from pipeline.errors import InputError, VerificationFailed
 from pipeline.release import archive, download, project, verify
 from pipeline.release import build as release
-from tests.conftest import build
+from tests.conftest import build, serving
 
 VERSION = config.version()
 NAME = f"{config.DATASET_NAME}-{VERSION}"
@@ -256,17 +255,8 @@ def serve(directory: Path):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(Quiet, directory=str(directory)))
-    server.timeout = 10
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(functools.partial(Quiet, directory=str(directory))) as url:
+        yield url
 
 
 def test_download_fetches_verifies_and_unpacks(rel, tmp_path):
