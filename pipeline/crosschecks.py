@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import metadata, translation
+from pipeline.errors import capped, join_capped
 from pipeline.numbers import decimals
 
 
@@ -115,10 +116,11 @@ def sentence_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
             outside.append(f"{fact['fact_id']} [{fact['char_start']}:{fact['char_end']}] is not inside its sentence "
                            f"{fact['sentence_id']} [{start}:{end}]")
     if outside:
-        problems.append("check facts_in_sentence failed:\n  " + "\n  ".join(outside[:20]))
+        problems.append("check facts_in_sentence failed:\n  " + join_capped(outside))
     _, template_problems = translation.translate(sentences, records(tables["mentions"]), metadata.translations(),
                                                  decimals)
-    return problems + template_problems
+    # A text far from the catalog's (another document) would list a problem per sentence: cap each list.
+    return capped(problems) + capped(template_problems)
 
 
 def problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:

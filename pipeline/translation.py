@@ -16,6 +16,7 @@ writes the (first) numeral of a mention as an ordinal word and `{x|nth:2}` its s
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -183,7 +184,8 @@ def render(entry: dict, slots: list[Slot], romanize: Callable[[str], str],
 
 
 def slots_of(sentence: dict, mentions: list[dict], decimals_of: Callable[[str], int]) -> list[Slot]:
-    """The mentions inside a sentence, named as its templates name them."""
+    """The mentions inside a sentence, named as its templates name them. `mentions` may be all of the
+    text's mentions or only those that start inside the sentence."""
     slots, counts = [], {}
     for m in mentions:
         if not (sentence["char_start"] <= m["char_start"] and m["char_end"] <= sentence["char_end"]):
@@ -198,15 +200,21 @@ def slots_of(sentence: dict, mentions: list[dict], decimals_of: Callable[[str], 
     return slots
 
 
+def mentions_by_sentence(sentences: list[dict], mentions: list[dict]) -> list[list[dict]]:
+    """The mentions that start inside each sentence, in one pass over both (sentences are in text order)."""
+    ordered = sorted(mentions, key=lambda m: m["char_start"])
+    starts = [m["char_start"] for m in ordered]
+    return [ordered[bisect_left(starts, s["char_start"]):bisect_left(starts, s["char_end"])] for s in sentences]
+
+
 def translate(sentences: list[dict], mentions: list[dict], catalog: dict[str, dict], decimals_of: Callable[[str], int],
               romanize: Callable[[str], str] | None = None) -> tuple[dict[str, str], list[str]]:
     """{sentence_id: English} for every sentence whose templates are sound (rendered only when a
     `romanize` for document numbers is given), and the problems of the rest."""
-    ordered = sorted(mentions, key=lambda m: m["char_start"])
     figures_by_sentence = {}
     slots_by_sentence = {}
-    for sentence in sentences:
-        slots = slots_of(sentence, ordered, decimals_of)
+    for sentence, inside in zip(sentences, mentions_by_sentence(sentences, mentions), strict=True):
+        slots = slots_of(sentence, inside, decimals_of)
         slots_by_sentence[sentence["sentence_id"]] = slots
         figures_by_sentence[sentence["sentence_id"]] = {s.name for s in slots if s.kind == "figure"}
     all_figures = set().union(*figures_by_sentence.values()) if figures_by_sentence else set()

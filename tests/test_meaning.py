@@ -238,3 +238,13 @@ def test_section_titles_are_the_english_of_their_headings(clean_build, tables):
     headings = tables["sentences"][tables["sentences"]["sentence_id"].str.match(r"^section_\d\.s01$")]
     for heading in headings.itertuples():
         assert re.sub(r"^\d+\. ", "", heading.text_en) == sections.loc[heading.section, "title_en"]
+
+
+def test_many_untranslated_sentences_give_one_short_error(tmp_path):
+    """Another document's text would miss a translation per sentence: the error lists 20 and counts the rest."""
+    raw = tmp_path / "long.txt"
+    raw.write_text(RAW_TEXT + "\n" + "新增一句。" * 20_000 + "\n", encoding="utf-8")
+    result = build(raw, tmp_path / "out", "--check", "--build-dir", str(tmp_path / "build"))
+    assert result.code == 3 and "Traceback" not in result.stderr
+    assert "check translation_missing failed" in result.stderr and "... and 19,980 more" in result.stderr
+    assert len(result.stderr.splitlines()) < 200

@@ -190,15 +190,23 @@ def resolve_periods(resolver: Resolver, catalog: dict, publication_date: str) ->
     return periods
 
 
-def sentence_at(position: int, sentences: list[dict]) -> dict:
-    return sentences[bisect_right([s["char_start"] for s in sentences], position) - 1]
+class SentenceIndex:
+    """Which sentence a text offset falls in, by bisection over the sentences' starts."""
+
+    def __init__(self, sentences: list[dict]):
+        self.sentences = sentences
+        self.starts = [s["char_start"] for s in sentences]
+
+    def at(self, position: int) -> dict:
+        return self.sentences[bisect_right(self.starts, position) - 1]
 
 
 def date_facts(facts: list[dict], periods: list[dict], sentences: list[dict], publication_date: str) -> None:
     """Give every figure its sentence and its reference period: a phrase in its sentence, else the nearest
     earlier one of its paragraph, else the reply's date (the latest the figure can describe)."""
+    index = SentenceIndex(sentences)
     for fact in facts:
-        sentence = sentence_at(fact["char_start"], sentences)
+        sentence = index.at(fact["char_start"])
         fact["sentence_id"] = sentence["sentence_id"]
         in_sentence = [p for p in periods if sentence["char_start"] <= p["char_start"] < sentence["char_end"]]
         earlier = [p for p in periods if p["scope"] == "paragraph" and p["section"] == fact["section"]
@@ -243,6 +251,7 @@ def account(mentions: list[Mention], claims: dict, sections: list[dict],
             sentences: list[dict]) -> tuple[list[dict], list[str]]:
     """Every mention is a figure, a classified non-figure, or an error."""
     rows, unaccounted = [], []
+    index = SentenceIndex(sentences)
     for i, m in enumerate(mentions):
         section = section_of(m.char_start, sections)
         claim, note = claims.get(i, (None, None))
@@ -256,7 +265,7 @@ def account(mentions: list[Mention], claims: dict, sections: list[dict],
         else:
             fact_id, accounted_as = None, claim
         rows.append({"mention_id": i, "section": section,
-                     "sentence_id": sentence_at(m.char_start, sentences)["sentence_id"], **m._asdict(), "kind": m.kind,
+                     "sentence_id": index.at(m.char_start)["sentence_id"], **m._asdict(), "kind": m.kind,
                      "fact_id": fact_id, "accounted_as": accounted_as, "note": note})
     return rows, unaccounted
 
