@@ -240,3 +240,14 @@ def test_release_page_links_resolve_inside_the_release(rel):
 def test_a_missing_dataset_is_named_not_a_traceback(tmp_path):
     with pytest.raises(InputError, match="parquet/facts.parquet is missing"):
         site.run(tmp_path, tmp_path / "index.html")
+
+
+def test_a_raw_file_of_another_size_is_refused_before_it_is_read(clean_build, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"x" * (2 << 20))  # larger than any raw file the pipeline accepts
+    with pytest.raises(InputError, match="size differs from documents.raw_bytes"):
+        site.run(clean_build.out, tmp_path / "index.html", raw=other)
+    same_size = tmp_path / "same.txt"
+    same_size.write_bytes(b"x" * config.RAW_FILE.stat().st_size)
+    with pytest.raises(InputError, match="sha256 differs"):
+        site.run(clean_build.out, tmp_path / "index.html", raw=same_size)

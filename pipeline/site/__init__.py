@@ -247,6 +247,9 @@ def load(dataset: Path, raw: Path | None) -> tuple[dict[str, pd.DataFrame], str]
     raw = raw or config.RAW_DIR / document["source_file"]
     if not raw.is_file():
         raise InputError(f"the source text {raw} is missing; pass the raw file the dataset was built from with --raw.")
+    if raw.stat().st_size != document["raw_bytes"]:  # checked before reading, so a wrong file is never read whole
+        raise InputError(f"{raw} is not the text this dataset was built from "
+                         "(its size differs from documents.raw_bytes).")
     data = raw.read_bytes()
     if hashlib.sha256(data).hexdigest() != document["raw_sha256"]:
         raise InputError(f"{raw} is not the text this dataset was built from "
