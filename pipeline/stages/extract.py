@@ -56,10 +56,16 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-def section_of(position: int, sections: list[dict]) -> str:
-    starts = [s["char_start"] for s in sections]
-    index = bisect_right(starts, position) - 1
-    return sections[max(index, 0)]["section_id"]
+class SpanIndex:
+    """Which section or sentence a text offset falls in, by bisection over their starts (built once, so
+    locating every mention stays linear in the text)."""
+
+    def __init__(self, spans: list[dict]):
+        self.spans = spans
+        self.starts = [s["char_start"] for s in spans]
+
+    def at(self, position: int) -> dict:
+        return self.spans[max(bisect_right(self.starts, position) - 1, 0)]
 
 
 class Resolver:
@@ -190,21 +196,10 @@ def resolve_periods(resolver: Resolver, catalog: dict, publication_date: str) ->
     return periods
 
 
-class SentenceIndex:
-    """Which sentence a text offset falls in, by bisection over the sentences' starts."""
-
-    def __init__(self, sentences: list[dict]):
-        self.sentences = sentences
-        self.starts = [s["char_start"] for s in sentences]
-
-    def at(self, position: int) -> dict:
-        return self.sentences[bisect_right(self.starts, position) - 1]
-
-
 def date_facts(facts: list[dict], periods: list[dict], sentences: list[dict], publication_date: str) -> None:
     """Give every figure its sentence and its reference period: a phrase in its sentence, else the nearest
     earlier one of its paragraph, else the reply's date (the latest the figure can describe)."""
-    index = SentenceIndex(sentences)
+    index = SpanIndex(sentences)
     for fact in facts:
         sentence = index.at(fact["char_start"])
         fact["sentence_id"] = sentence["sentence_id"]
@@ -251,9 +246,9 @@ def account(mentions: list[Mention], claims: dict, sections: list[dict],
             sentences: list[dict]) -> tuple[list[dict], list[str]]:
     """Every mention is a figure, a classified non-figure, or an error."""
     rows, unaccounted = [], []
-    index = SentenceIndex(sentences)
+    sentence_index, section_index = SpanIndex(sentences), SpanIndex(sections)
     for i, m in enumerate(mentions):
-        section = section_of(m.char_start, sections)
+        section = section_index.at(m.char_start)["section_id"]
         claim, note = claims.get(i, (None, None))
         if m.kind != "quantity":
             fact_id, accounted_as = None, m.kind
@@ -265,7 +260,7 @@ def account(mentions: list[Mention], claims: dict, sections: list[dict],
         else:
             fact_id, accounted_as = None, claim
         rows.append({"mention_id": i, "section": section,
-                     "sentence_id": index.at(m.char_start)["sentence_id"], **m._asdict(), "kind": m.kind,
+                     "sentence_id": sentence_index.at(m.char_start)["sentence_id"], **m._asdict(), "kind": m.kind,
                      "fact_id": fact_id, "accounted_as": accounted_as, "note": note})
     return rows, unaccounted
 
@@ -296,8 +291,10 @@ def extract(document: dict) -> dict:
 
 def find_entities(text: str, sections: list[dict], mentions: list[Mention], items: list[dict]) -> dict:
     """Places, referenced documents and glossary terms (pipeline.entities), with named failures."""
+    index = SpanIndex(sections)
+
     def locate(position: int) -> str:
-        return section_of(position, sections)
+        return index.at(position)["section_id"]
 
     catalog = metadata.entities()
     places, place_mentions, place_errors = entities.find_places(text, items, catalog, locate)
