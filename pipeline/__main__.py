@@ -19,9 +19,20 @@ EPILOG = "exit codes:\n  0  success\n" + "\n".join(f"  {code}  {text}" for code,
 
 def build(args: argparse.Namespace) -> None:
     """All stages in order, handing files over in a build directory, as `make dataset` does."""
-    from pipeline.stages import extract, ingest, publish, tables, validate
+    from pipeline import database
 
     started = time.perf_counter()
+    if not args.check:
+        database.start()  # its import of duckdb overlaps the stages' imports (pipeline.database)
+    try:
+        _build(args, started)
+    finally:
+        database.discard()
+
+
+def _build(args: argparse.Namespace, started: float) -> None:
+    from pipeline.stages import extract, ingest, publish, tables, validate
+
     if not args.check and args.out.absolute().parent.is_dir():
         publish.check_target(args.out.absolute())  # refuse a foreign --out before the work, not after
     with tempfile.TemporaryDirectory(prefix="baoshan-build-") as scratch:
@@ -161,4 +172,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["build"]:
+        config.tune_gc_for_one_build()
     main()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -37,3 +39,24 @@ def build_paths(build_dir: Path) -> dict[str, Path]:
         "tables": build_dir / "tables",
         "checks": build_dir / "checks.parquet",
     }
+
+
+# Collect the youngest generation every 4,000 net allocations, not Python's default 700 (3.13 raised its
+# own default to 2,000). See tune_gc_for_one_build.
+GC_THRESHOLD = 4000
+
+
+def tune_gc_for_one_build() -> None:
+    """Garbage-collector settings for a process that runs one build and exits (`make dataset`, `python -m
+    pipeline build`), not for a long process such as the tests, which run many builds.
+
+    A build allocates millions of short-lived objects, almost none in reference cycles (a few hundred per
+    stage; the raw text is at most MAX_RAW_BYTES), over a heap that importing pandas, pyarrow and pandera
+    makes large. With the default threshold the collector ran about 390 times, 0.15 s of a 1.1 s build;
+    with GC_THRESHOLD, 50 times and 0.05 s, at the same peak memory, and it still runs, so garbage in
+    cycles stays bounded. At exit the heap is frozen: interpreter shutdown would otherwise run the
+    collector over every object while it tears the modules down (0.1 to 0.15 s). Exit handlers and
+    destructors still run; only the collector is spared, and the memory goes back to the system anyway.
+    """
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    atexit.register(gc.freeze)

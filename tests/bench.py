@@ -115,8 +115,9 @@ def bench_build(ws: Path, runs: int) -> dict:
         reran.add(tuple(stages_run(out)))
     per_stage = {}
     for name in STAGES:
-        per_stage[name] = {"import_s": median([run([str(PYTHON), "-c", f"import pipeline.{name}"], ws)[0]
-                                               for _ in range(runs)])}
+        imports = [run([str(PYTHON), "-c", f"import pipeline.stages.{name}"], ws) for _ in range(runs)]
+        assert all(code == 0 for *_, code in imports), f"pipeline.stages.{name} does not import"
+        per_stage[name] = {"import_s": median([seconds for seconds, *_ in imports])}
     times: dict[str, list[float]] = {name: [] for name in STAGES}
     peaks: dict[str, int] = dict.fromkeys(STAGES, 0)
     for _ in range(runs):

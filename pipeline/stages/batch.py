@@ -2,8 +2,10 @@
 
 Make stays the judge of what is stale: each stage's rule only appends the stage's name to
 build/.queue, and the last rule runs this module. One process imports pandas, pandera, duckdb and
-pyarrow once instead of once per stage, which is most of a from-scratch build's time. Every stage
-still runs alone as `python -m pipeline.<stage>`.
+pyarrow once instead of once per stage, which is most of a from-scratch build's time. When publish is
+queued, its DuckDB writer (pipeline.database) is started first, so that the writer's own import of
+duckdb runs on the other CPU while this process imports the rest. Every stage still runs alone as
+`python -m pipeline.stages.<stage>`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from pipeline import config, database
 from pipeline.errors import report
 
 ORDER = ("ingest", "extract", "tables", "validate", "publish")
@@ -23,12 +26,18 @@ def run(queue: Path) -> None:
     unknown = queued - set(ORDER)
     if unknown:
         raise SystemExit(f"unknown stages in {queue}: {sorted(unknown)}")
-    for name in ORDER:
-        if name in queued:
-            print(f"stage: python -m pipeline.stages.{name}", flush=True)
-            sys.argv = [f"pipeline.stages.{name}"]
-            importlib.import_module(f"pipeline.stages.{name}").main()
+    if "publish" in queued:
+        database.start()
+    try:
+        for name in ORDER:
+            if name in queued:
+                print(f"stage: python -m pipeline.stages.{name}", flush=True)
+                sys.argv = [f"pipeline.stages.{name}"]
+                importlib.import_module(f"pipeline.stages.{name}").main()
+    finally:
+        database.discard()
 
 
 if __name__ == "__main__":
+    config.tune_gc_for_one_build()
     report(lambda: run(Path(sys.argv[1])))
