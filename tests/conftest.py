@@ -139,3 +139,25 @@ def rel(clean_build, epoch, tmp_path_factory):
     from pipeline.release import build as release
 
     return release.build(clean_build.out, tmp_path_factory.mktemp("dist"), epoch)
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, dead but not yet reaped, does not); Linux /proc."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def children_of(pid: int) -> list[int]:
+    """The running child processes of `pid`; Linux /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid) and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found

@@ -15,21 +15,12 @@ import duckdb
 
 from pipeline import config, database
 from pipeline.stages import publish
-from tests.conftest import build, record
+from tests.conftest import build, record, running
 
 
 def tree_digest(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, dead but not yet reaped by its new parent, does not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def test_a_database_error_is_one_message_exit_4_and_leaves_output_whole(tmp_path, monkeypatch):
@@ -92,17 +83,17 @@ def test_the_writer_dies_with_its_parent():
         cwd=config.ROOT, stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
     try:
-        assert alive(child)
+        assert running(child)
         time.sleep(0.3)  # let the child install its death signal
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         deadline = time.monotonic() + 10
-        while alive(child) and time.monotonic() < deadline:
+        while running(child) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert not alive(child)
+        assert not running(child)
     finally:
         parent.stdout.close()
-        if alive(child):
+        if running(child):
             os.kill(child, signal.SIGKILL)
     record("faults", "build killed while its DuckDB writer waits", "the writer dies too")
 

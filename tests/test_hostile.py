@@ -24,7 +24,7 @@ from pipeline import config, metadata
 from pipeline.errors import InputError, ValidationFailed, capped, report
 from pipeline.release import archive, download, verify
 from pipeline.stages import ingest, publish
-from tests.conftest import RAW_TEXT, build, record, serving
+from tests.conftest import RAW_TEXT, build, children_of, record, running, serving
 from tests.test_release import NAME, VERSION, run_cli, serve
 
 MiB = 1 << 20
@@ -450,28 +450,36 @@ def test_only_proven_staging_directories_are_swept(tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_signal_during_build_removes_temporary_directories(tmp_path, signum):
+def test_signal_during_publish_removes_temporary_directories_and_the_writer(tmp_path, signum):
+    """The signal lands while publish has written a table and the DuckDB writer process is at work (a
+    test-only hook pauses publish there, so the moment does not depend on the machine's speed)."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     out = tmp_path / "out"
-    env = {**os.environ, "TMPDIR": str(scratch)}
+    paused = tmp_path / "paused"
+    env = {**os.environ, "TMPDIR": str(scratch), "PIPELINE_TEST_PAUSE_AFTER_TABLE": "facts",
+           "PIPELINE_TEST_PAUSED": str(paused)}
     # A shell starts background jobs with SIGINT ignored, and Python keeps it ignored: give the build the
     # default disposition, as in a terminal, so that the test also holds under `make bench &`.
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--out", str(out)], cwd=config.ROOT,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
-    while not any(scratch.glob("baoshan-build-*")) and process.poll() is None and time.monotonic() < deadline:
+    while not paused.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert any(scratch.glob("baoshan-build-*")), "the build did not start"
-    time.sleep(0.3)
+    assert paused.exists(), "the build did not reach publish"
+    writers = children_of(process.pid)
+    assert writers, "no DuckDB writer process"
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".out-")], "no staging directory"
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == (143 if signum == signal.SIGTERM else 130), stderr
     assert "temporary files were removed" in stderr and "Traceback" not in stderr
     assert list(scratch.iterdir()) == [] and not os.path.lexists(out)
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
-    record("hostile", f"{signal.Signals(signum).name} during build", "temporary directories removed")
+    assert [pid for pid in writers if running(pid)] == []
+    record("hostile", f"{signal.Signals(signum).name} during publish",
+           "temporary directories removed, DuckDB writer stopped")
 
 
 # --- YAML, manifests and long lists --------------------------------------------------------------------

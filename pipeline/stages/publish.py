@@ -14,6 +14,7 @@ import secrets
 import shutil
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -216,9 +217,13 @@ def stage(sources: dict[str, Path], staging: Path, dataset_metadata: dict[str, s
 
 
 def _test_hook_after_table(name: str) -> None:
-    """Tests kill the process here to prove that an interrupted publish leaves output/ intact."""
+    """Tests kill or signal the process here, while the DuckDB writer works, to prove that an interrupted
+    publish leaves output/ intact and no temporary directory or writer process behind."""
     if os.environ.get("PIPELINE_TEST_DIE_AFTER_TABLE") == name:
         os.kill(os.getpid(), 9)
+    if os.environ.get("PIPELINE_TEST_PAUSE_AFTER_TABLE") == name:
+        Path(os.environ["PIPELINE_TEST_PAUSED"]).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(60)  # until the test's signal arrives
 
 
 def own_link_target(out: Path) -> Path | None:
