@@ -349,7 +349,7 @@ class DocumentPatterns(Strict):
     number_after_title: str
     issuer_pattern: str
     title_issuer_pattern: str
-    types: dict[str, Annotated[str, known("document_types", "document type")]]
+    types: dict[str, str]  # each in tables.yaml's document_type vocabulary: metadata.document_type_problems
     issuers: dict[str, str]
     titles: dict[str, str]
 

@@ -38,6 +38,12 @@ def _load(name: str) -> dict[str, Any]:
     return loaded
 
 
+def catalog_file(name: str) -> str:
+    """How messages name a catalog file: relative to the project when it is the project's own."""
+    path = config.CATALOG_DIR / name
+    return str(path.relative_to(config.ROOT)) if path.is_relative_to(config.ROOT) else str(path)
+
+
 def _validated(name: str, model: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
     """A catalog file, checked against its model (pipeline/catalog_models.py); the plain data is returned.
 
@@ -52,8 +58,7 @@ def _validated(name: str, model: Any, context: dict[str, Any] | None = None) -> 
     try:
         TypeAdapter(model).validate_python(data, context=context)
     except ValidationError as error:
-        path = config.CATALOG_DIR / name
-        where = str(path.relative_to(config.ROOT)) if path.is_relative_to(config.ROOT) else str(path)
+        where = catalog_file(name)
         lines = catalog_models.problems(error, where, data, model)
         raise ValidationFailed(f"check catalog_keys failed: {len(lines)} problem{'s' if len(lines) > 1 else ''} "
                                f"in {where}; fix the catalog entry named:\n  " + join_capped(lines)) from None
@@ -207,3 +212,61 @@ def clear_caches() -> None:
 
 def is_wide(table: dict[str, Any]) -> bool:
     return "rows" in table
+
+
+def cross_catalog_problems(figure_tables: list[str]) -> list[str]:
+    """What no single file's model can check: figures placed in tables.yaml's tables and rows, and
+    entities.yaml's document types in tables.yaml's `document_type` vocabulary. One line per problem."""
+    return placement_problems(figure_tables) + document_type_problems()
+
+
+def document_type_problems() -> list[str]:
+    from pipeline.catalog_models import _suggest
+
+    known = label_vocabularies().get("document_type", {})
+    where = catalog_file("entities.yaml")
+    return [f"{where}: documents types, key {ending!r}: unknown document type {kind!r}{_suggest(kind, known)}; "
+            f"tables.yaml's document_type vocabulary has {', '.join(known)}"
+            for ending, kind in entities()["documents"]["types"].items() if kind not in known]
+
+
+def placement_problems(figure_tables: list[str]) -> list[str]:
+    """Where figures.yaml puts each figure, checked against tables.yaml: a table filled from figures; in a
+    wide table a declared row and `figure: true` column(s), each cell filled by one figure only; in a
+    long table (one row per figure) no row or column. One line per problem, naming the entry and key."""
+    from pipeline.catalog_models import _suggest
+
+    declared = tables()
+    where = catalog_file("figures.yaml")
+    lines: list[str] = []
+    filled: dict[tuple[str, str, str], str] = {}
+    for number, entry in enumerate(figures()["facts"], 1):
+        at = f"{where}: facts entry {number} (fact_id {entry['fact_id']})"
+        name = entry["table"]
+        if name not in figure_tables:
+            lines.append(f"{at}, key 'table': {name!r} is not a table filled from figures"
+                         f"{_suggest(name, figure_tables)}; tables.yaml declares these: {', '.join(figure_tables)}")
+            continue
+        table = declared[name]
+        if not is_wide(table):
+            lines += [f"{at}, key {key!r}: {name} has one row per figure and no `rows:`, so a figure placed in it "
+                      f"takes no {key}" for key in ("row", "column") if entry.get(key) is not None]
+            continue
+        row = entry.get("row")
+        if row not in table["rows"]:
+            problem = "missing key" if row is None else f"unknown row {row!r}{_suggest(row, table['rows'])}"
+            lines.append(f"{at}, key 'row': {problem}; the rows of {name} are {', '.join(table['rows'])}")
+        figure_columns = [c["name"] for c in table["columns"] if c.get("figure") and not c.get("from_row")]
+        columns = entry.get("column")
+        for column in columns if isinstance(columns, list) else [columns]:
+            if column not in figure_columns:
+                problem = "missing key" if column is None else \
+                    f"unknown column {column!r}{_suggest(column, figure_columns)}"
+                lines.append(f"{at}, key 'column': {problem}; the figure columns of {name} are "
+                             f"{', '.join(figure_columns)}")
+            elif row in table["rows"]:
+                earlier = filled.setdefault((name, row, column), entry["fact_id"])
+                if earlier != entry["fact_id"]:
+                    lines.append(f"{at}, key 'column': {name} row {row} column {column} already holds {earlier}; "
+                                 "each cell holds one figure")
+    return lines

@@ -177,3 +177,38 @@ def test_a_registered_check_type_is_labelled_declarable_and_in_the_dictionary(ca
     finally:
         del checks.TYPES["twice"]
         _forget()
+
+
+@pytest.mark.parametrize(("old", "new", "named"), [
+    ("    table: overview\n", "    table: overviw\n", ["key 'table'", "'overviw'", "did you mean 'overview'"]),
+    ("    table: overview\n", "    table: mentions\n", ["key 'table'", "'mentions' is not a table filled from figures"]),
+    ("    row: registered_poor\n", "    row: registred_poor\n", ["key 'row'", "did you mean 'registered_poor'"]),
+    ("    row: total\n    column: households\n", "    row: total\n    column: houshold\n",
+     ["key 'column'", "did you mean 'households'"]),
+    ("    row: total\n    column: households\n", "    column: households\n", ["key 'row'", "missing key"]),
+    ("    table: overview\n", "    table: overview\n    row: total\n", ["key 'row'", "one row per figure"]),
+    ("    row: total\n    column: households\n", "    row: registered_poor\n    column: households\n",
+     ["key 'column'", "already holds population.total.households"]),
+], ids=["unknown table", "structural table", "unknown row", "unknown column", "missing row", "row in a long table",
+        "two figures in one cell"])
+def test_a_figure_placed_where_no_table_takes_it_is_named(catalog, tmp_path, old, new, named):
+    """Before this check an unknown `table:` built without error and the figure reached no topical table,
+    and a wrong row or column ended as an anonymous null in a schema error."""
+    catalog("figures.yaml", old, new)
+    assert_named(tmp_path, "figures.yaml", "facts entry", *named)
+
+
+def test_a_document_type_outside_its_vocabulary_is_named(catalog, tmp_path):
+    """entities.yaml maps title endings to tables.yaml's document_type vocabulary; a typo there was a
+    KeyError traceback when the label columns were filled."""
+    catalog("entities.yaml", "    通知: notice\n", "    通知: notic\n")
+    assert_named(tmp_path, "catalog/entities.yaml", "documents types", "key '通知'", "unknown document type 'notic'",
+                 "did you mean 'notice'")
+
+
+def test_a_categorical_value_outside_its_vocabulary_is_a_schema_error_not_a_crash():
+    from pipeline.stages.tables import frame
+
+    row = {"document_id": "x", "document_type": "no_such_type"}
+    df = frame("referenced_documents", [row])
+    assert df.loc[0, "document_type"] == "no_such_type" and df["document_type_en"].isna().all()

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline import config, entity_tables, expressions, metadata, reference, translation
 from pipeline.arrow import write_table
-from pipeline.errors import ValidationFailed
+from pipeline.errors import ValidationFailed, join_capped
 from pipeline.numbers import decimals, iso_date
 
 DTYPES = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
@@ -30,7 +30,9 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
     if labelled:
         vocabularies = metadata.label_vocabularies()
         sources = {c["name"]: c["labels"] for c in columns if c.get("labels")}
-        rows = [{**row, **{c["name"]: vocabularies[sources[c["label_of"][0]]][row[c["label_of"][0]]][c["label_of"][1]]
+        # A value outside its vocabulary gets no label here; the schema's allowed-values check names it.
+        rows = [{**row, **{c["name"]: vocabularies[sources[c["label_of"][0]]]
+                           .get(row[c["label_of"][0]], {}).get(c["label_of"][1])
                            for c in labelled if row.get(c["label_of"][0]) is not None}} for row in rows]
     data = {c["name"]: pd.array([row.get(c["name"]) for row in rows], dtype=dtypes[c["type"]])
             for c in columns}
@@ -180,9 +182,14 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
         "documents": frame("documents", [document_row(document, extracted["mentions"])]),
         "sentences": frame("sentences", sentence_rows(document, extracted["mentions"])),
     }
-    for name, table in metadata.tables().items():
-        if name in tables or name == "checks":
-            continue
+    figure_tables = [name for name in metadata.tables() if name not in tables and name != "checks"]
+    problems = metadata.cross_catalog_problems(figure_tables)
+    if problems:
+        plural = "s" if len(problems) > 1 else ""
+        raise ValidationFailed(f"check catalog_keys failed: {len(problems)} problem{plural} between catalog files; "
+                               "fix the catalog entry named:\n  " + join_capped(problems))
+    for name in figure_tables:
+        table = metadata.tables()[name]
         rows = wide_rows(name, facts) if metadata.is_wide(table) \
             else fact_rows([f for f in facts if f["table_name"] == name])
         tables[name] = frame(name, rows)
