@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import http.server
 import io
 import threading
@@ -22,6 +23,16 @@ RAW_TEXT = config.RAW_FILE.read_text(encoding="utf-8")
 # user properties of the test that ran them, so the tally also works under pytest-xdist workers.
 OUTCOMES: dict[str, list[tuple[str, str]]] = {}
 _running: list[pytest.Item] = []
+
+
+def pytest_collection_finish(session):
+    """Each worker process runs dozens of builds, over a heap that the imports of pandas, pyarrow,
+    pandera, hypothesis and Playwright make large: collect as the pipeline's own processes do
+    (config.tune_gc_for_one_build), and leave what imports and collection created out of every
+    collection (7 % off the mutation suite). Garbage in cycles is still collected."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(config.GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 @pytest.fixture(autouse=True)

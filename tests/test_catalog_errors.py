@@ -181,7 +181,8 @@ def test_a_registered_check_type_is_labelled_declarable_and_in_the_dictionary(ca
 
 @pytest.mark.parametrize(("old", "new", "named"), [
     ("    table: overview\n", "    table: overviw\n", ["key 'table'", "'overviw'", "did you mean 'overview'"]),
-    ("    table: overview\n", "    table: mentions\n", ["key 'table'", "'mentions' is not a table filled from figures"]),
+    ("    table: overview\n", "    table: mentions\n",
+     ["key 'table'", "'mentions' is not a table filled from figures"]),
     ("    row: registered_poor\n", "    row: registred_poor\n", ["key 'row'", "did you mean 'registered_poor'"]),
     ("    row: total\n    column: households\n", "    row: total\n    column: houshold\n",
      ["key 'column'", "did you mean 'households'"]),
