@@ -14,7 +14,7 @@ COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.t
 CATALOG := pipeline/metadata.py pipeline/catalog_models.py pipeline/expressions.py pipeline/checks.py
 
 .DEFAULT_GOAL := help
-.PHONY: help dataset test lint bench clean manifest venv release site
+.PHONY: help dataset test lint bench clean manifest venv release site FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,10 +62,19 @@ $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/stages/publ
 
 site: $(OUT)/site/index.html ## the dataset page, output/site/index.html: one self-contained file
 
-$(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb \
+# The page carries the release date (SOURCE_DATE_EPOCH, else the last commit: pipeline/release/project.py).
+# This stamp is rewritten only when that date changes, so a commit makes the page stale and nothing else does.
+RELEASE_EPOCH := $(BUILD)/release-epoch
+$(RELEASE_EPOCH): FORCE
+	@mkdir -p $(BUILD) && echo "$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null)}" > $@.new \
+		&& if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb $(RELEASE_EPOCH) \
 		$(wildcard pipeline/site/*.py pipeline/site/templates/* pipeline/site/static/*) \
 		pipeline/metadata.py pipeline/translation.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml
 	$(PY) -m pipeline.site
+
+FORCE:
 
 test: $(VENV)/.installed ## run the test suite (builds the dataset first)
 	$(MAKE) --no-print-directory dataset
