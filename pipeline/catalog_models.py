@@ -42,7 +42,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
 
 
-def _suggest(value: object, known: typing.Iterable[str]) -> str:
+def suggest(value: object, known: typing.Iterable[str]) -> str:
     close = difflib.get_close_matches(str(value), [str(k) for k in known], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -56,7 +56,7 @@ def known(vocabulary: str, what: str, show: bool = True) -> AfterValidator:
         for item in value if isinstance(value, list) else [value]:
             if item not in allowed:
                 listing = f"; known: {', '.join(sorted(allowed))}" if show else ""
-                raise ValueError(f"unknown {what} {item!r}{_suggest(item, allowed)}{listing}")
+                raise ValueError(f"unknown {what} {item!r}{suggest(item, allowed)}{listing}")
         return value
     return AfterValidator(check)
 
@@ -86,7 +86,7 @@ def _note_names(template: str, info: ValidationInfo) -> str:
             raise ValueError(f"{{= {match.group(1)}}} is not an arithmetic expression over figures ({error})") from None
     for name in names:
         if name not in fact_ids:
-            raise ValueError(f"the placeholder {name!r} is not a fact id{_suggest(name, fact_ids)}")
+            raise ValueError(f"the placeholder {name!r} is not a fact id{suggest(name, fact_ids)}")
     return template
 
 
@@ -188,8 +188,13 @@ class Label(Strict):
     en: str
 
 
+# Table and column names become SQL, Parquet and CSV identifiers: lower-case snake_case, nothing to quote.
+IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+
+
 class Column(Strict):
-    name: str
+    name: Identifier
     type: Literal[COLUMN_TYPES]  # type: ignore[valid-type]
     description: str
     label_zh: str | None = None
@@ -235,9 +240,9 @@ class Row(Strict):
 class Table(Strict):
     title: str
     description: str
-    primary_key: list[str]
+    primary_key: list[Identifier]
     spans: list[tuple[str, str, str]] = []
-    label: str | None = None
+    label: Identifier | None = None
     rows: dict[str, Row] | None = None
     columns: list[Column]
 
@@ -246,12 +251,19 @@ class Table(Strict):
         if self.rows is not None and self.label is None:
             raise ValueError("a table with `rows` needs a `label` (its rows' id column is <label>_id)")
         declared = {c.name: c for c in self.columns}
+        generated = {f"{self.label}_{suffix}" for suffix in ("id", "zh", "en")} if self.rows is not None else set()
+        generated |= {f"{c.name}_fact_id" for c in self.columns if c.figure}
+        generated |= {f"{c.name}_{lang}" for c in self.columns if c.labels for lang in ("zh", "en")}
+        for key in self.primary_key:
+            if key not in declared and key not in generated:
+                raise ValueError(f"primary_key names {key!r}, not a column of this table"
+                                 f"{suggest(key, [*declared, *generated])}")
         for column in self.columns:
             if column.derived is not None:
                 unknown = [n for n in expressions.names(column.derived) if n not in declared]
                 if unknown:
                     raise ValueError(f"column {column.name}: derived {column.derived!r} names {unknown[0]!r}, not a "
-                                     f"column of this table{_suggest(unknown[0], declared)}")
+                                     f"column of this table{suggest(unknown[0], declared)}")
             if column.matches is not None and not (column.matches in declared and declared[column.matches].figure):
                 raise ValueError(f"column {column.name}: matches {column.matches!r} should name a `figure: true` "
                                  f"column of this table, whose figure's printed decimals give the tolerance")
@@ -261,7 +273,7 @@ class Table(Strict):
 class TablesCatalog(Strict):
     label_vocabularies: dict[str, dict[str, Label]]
     templates: dict[str, list[Column]] = {}
-    tables: dict[str, Table]
+    tables: dict[Identifier, Table]
 
 
 # --- checks.yaml -------------------------------------------------------------------------------------
@@ -438,7 +450,7 @@ def problems(error: ValidationError, path: str, data: Any, model: Any) -> list[s
         if kind == "extra_forbidden":
             owner = _model_at(model, loc[:-1])
             allowed = f"; allowed keys are {', '.join(owner.model_fields)}" if owner else ""
-            message = f"unknown key{_suggest(key, owner.model_fields if owner else [])}{allowed}"
+            message = f"unknown key{suggest(key, owner.model_fields if owner else [])}{allowed}"
         elif kind == "missing":
             message = "missing key"
         elif kind == "union_tag_invalid":
@@ -448,7 +460,12 @@ def problems(error: ValidationError, path: str, data: Any, model: Any) -> list[s
         elif kind == "union_tag_not_found":
             message = "missing key"
             key = "type"
+        elif kind == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") == IDENTIFIER_PATTERN:
+            message = (f"{item['input']!r} is not a snake_case name (a lower-case letter, then lower-case letters, "
+                       "digits or _; at most 63): it becomes an SQL, Parquet and CSV identifier")
         elif "input" in item and not isinstance(item["input"], dict | list) and repr(item["input"]) not in message:
             message += f" (found {item['input']!r})"
+        if loc and loc[-1] == "[key]":
+            key = None  # the entry's own name, which `where` already gives
         lines.append(f"{path}: {where}" + (f", key {key!r}" if key is not None else "") + f": {message}")
     return lines

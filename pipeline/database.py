@@ -2,8 +2,8 @@
 
 DuckDB's Python client takes the GIL back after every call, so a thread gave publish no parallelism
 (docs/performance.md). A child process that imports nothing but duckdb runs the statements publish
-sends it on the second CPU, while publish writes Parquet and CSV. The batch starts the child before it
-imports pandas, so that duckdb's import overlaps that one too.
+sends it on the second CPU, while publish writes Parquet and CSV. The batch (and `python -m pipeline
+build`) starts the child before it imports pandas, so that duckdb's import overlaps that one too.
 
 The child runs `python -m pipeline.database`: it reads one JSON request on stdin, a database path and
 a list of SQL statements, runs them in one transaction and exits 0. End of input with no
@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipeline.errors import OutputError
+
 # A request is small (about 400 statements, a few hundred KB); more than this is not one of ours.
 MAX_REQUEST_BYTES = 16 << 20
 MAX_ERROR_BYTES = 64 << 10
@@ -30,9 +32,14 @@ class Writer:
     """A started child process that writes one database when asked."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.database", str(os.getpid())], cwd=Path(__file__).resolve().parent.parent,
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.database", str(os.getpid())],
+                cwd=Path(__file__).resolve().parent.parent,
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except OSError as error:
+            raise OutputError(f"cannot start the DuckDB writer process ({sys.executable}: "
+                              f"{error.strerror or error}).") from None
         self.sent = False
 
     def write(self, path: Path, statements: list[str]) -> None:

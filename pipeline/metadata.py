@@ -221,11 +221,11 @@ def cross_catalog_problems(figure_tables: list[str]) -> list[str]:
 
 
 def document_type_problems() -> list[str]:
-    from pipeline.catalog_models import _suggest
+    from pipeline.catalog_models import suggest
 
     known = label_vocabularies().get("document_type", {})
     where = catalog_file("entities.yaml")
-    return [f"{where}: documents types, key {ending!r}: unknown document type {kind!r}{_suggest(kind, known)}; "
+    return [f"{where}: documents types, key {ending!r}: unknown document type {kind!r}{suggest(kind, known)}; "
             f"tables.yaml's document_type vocabulary has {', '.join(known)}"
             for ending, kind in entities()["documents"]["types"].items() if kind not in known]
 
@@ -234,7 +234,7 @@ def placement_problems(figure_tables: list[str]) -> list[str]:
     """Where figures.yaml puts each figure, checked against tables.yaml: a table filled from figures; in a
     wide table a declared row and `figure: true` column(s), each cell filled by one figure only; in a
     long table (one row per figure) no row or column. One line per problem, naming the entry and key."""
-    from pipeline.catalog_models import _suggest
+    from pipeline.catalog_models import suggest
 
     declared = tables()
     where = catalog_file("figures.yaml")
@@ -245,7 +245,7 @@ def placement_problems(figure_tables: list[str]) -> list[str]:
         name = entry["table"]
         if name not in figure_tables:
             lines.append(f"{at}, key 'table': {name!r} is not a table filled from figures"
-                         f"{_suggest(name, figure_tables)}; tables.yaml declares these: {', '.join(figure_tables)}")
+                         f"{suggest(name, figure_tables)}; tables.yaml declares these: {', '.join(figure_tables)}")
             continue
         table = declared[name]
         if not is_wide(table):
@@ -254,14 +254,14 @@ def placement_problems(figure_tables: list[str]) -> list[str]:
             continue
         row = entry.get("row")
         if row not in table["rows"]:
-            problem = "missing key" if row is None else f"unknown row {row!r}{_suggest(row, table['rows'])}"
+            problem = "missing key" if row is None else f"unknown row {row!r}{suggest(row, table['rows'])}"
             lines.append(f"{at}, key 'row': {problem}; the rows of {name} are {', '.join(table['rows'])}")
         figure_columns = [c["name"] for c in table["columns"] if c.get("figure") and not c.get("from_row")]
         columns = entry.get("column")
         for column in columns if isinstance(columns, list) else [columns]:
             if column not in figure_columns:
                 problem = "missing key" if column is None else \
-                    f"unknown column {column!r}{_suggest(column, figure_columns)}"
+                    f"unknown column {column!r}{suggest(column, figure_columns)}"
                 lines.append(f"{at}, key 'column': {problem}; the figure columns of {name} are "
                              f"{', '.join(figure_columns)}")
             elif row in table["rows"]:

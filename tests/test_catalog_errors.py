@@ -213,3 +213,19 @@ def test_a_categorical_value_outside_its_vocabulary_is_a_schema_error_not_a_cras
     row = {"document_id": "x", "document_type": "no_such_type"}
     df = frame("referenced_documents", [row])
     assert df.loc[0, "document_type"] == "no_such_type" and df["document_type_en"].isna().all()
+
+
+@pytest.mark.parametrize(("old", "new", "named"), [
+    ("{name: households, type: int64, figure: true",
+     "{name: 'households INTEGER); DROP TABLE facts; --', type: int64, figure: true",
+     ["key 'name'", "is not a snake_case name"]),
+    ("  overview:\n", "  \"overview; DROP TABLE facts\":\n",
+     ["tables overview; DROP TABLE facts: 'overview; DROP TABLE facts' is not a snake_case name"]),
+    ("    primary_key: [fact_id]\n", "    primary_key: [fact_idd]\n", ["primary_key names 'fact_idd'",
+                                                                     "did you mean 'fact_id'"]),
+], ids=["column name", "table name", "primary key"])
+def test_names_that_become_sql_identifiers_are_checked(catalog, tmp_path, old, new, named):
+    """Table and column names are written into DuckDB's SQL, Parquet and CSV: snake_case only, and a primary
+    key names a column of its table."""
+    catalog("tables.yaml", old, new)
+    assert_named(tmp_path, "catalog/tables.yaml", *named)

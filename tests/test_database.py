@@ -103,3 +103,11 @@ def test_publish_does_not_import_duckdb():
     code = "import sys, pipeline.stages.publish; print('duckdb' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=config.ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_writer_that_cannot_start_is_one_message_exit_4(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    result = build(config.RAW_FILE, tmp_path / "out")
+    assert result.code == 4 and "cannot start the DuckDB writer process" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+    record("faults", "DuckDB writer cannot be started", "exit 4, nothing written")

@@ -1,11 +1,11 @@
 """Run, in one process and in order, the stages that Make found stale.
 
 Make stays the judge of what is stale: each stage's rule only appends the stage's name to
-build/.queue, and the last rule runs this module. One process imports pandas, pandera, duckdb and
-pyarrow once instead of once per stage, which is most of a from-scratch build's time. When publish is
-queued, its DuckDB writer (pipeline.database) is started first, so that the writer's own import of
-duckdb runs on the other CPU while this process imports the rest. Every stage still runs alone as
-`python -m pipeline.stages.<stage>`.
+build/.queue, and the last rule runs this module. One process imports pandas, pandera and pyarrow
+once instead of once per stage, which is most of a from-scratch build's time. When publish is
+queued, its DuckDB writer (pipeline.database, a process that imports only duckdb) is started first,
+so that its import runs on the other CPU while this process imports the rest. Every stage still
+runs alone as `python -m pipeline.stages.<stage>`.
 """
 
 from __future__ import annotations
