@@ -344,10 +344,25 @@ class TranslationsCatalog(Strict):
     sentences: dict[str, Translation]
 
 
+_PLACE_CLASS = re.compile(r"\{(province|city|county|township|village)\}")
+
+
+def _compiles(pattern: str) -> str:
+    """A regular expression (a place pattern's `{county}` ... placeholders stand for a name group)."""
+    try:
+        re.compile(_PLACE_CLASS.sub(lambda m: f"(?P<{m.group(1)}>.)", pattern))
+    except re.error as error:
+        raise ValueError(f"{pattern!r} is not a regular expression ({error})") from None
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+
+
 class PlacePattern(Strict):
     id: str
     description: str
-    pattern: str
+    pattern: Regex
 
 
 class CuratedPlace(Strict):
@@ -358,9 +373,9 @@ class CuratedPlace(Strict):
 
 
 class DocumentPatterns(Strict):
-    number_after_title: str
-    issuer_pattern: str
-    title_issuer_pattern: str
+    number_after_title: Regex
+    issuer_pattern: Regex
+    title_issuer_pattern: Regex
     types: dict[str, str]  # each in tables.yaml's document_type vocabulary: metadata.document_type_problems
     issuers: dict[str, str]
     titles: dict[str, str]

@@ -229,3 +229,13 @@ def test_names_that_become_sql_identifiers_are_checked(catalog, tmp_path, old, n
     key names a column of its table."""
     catalog("tables.yaml", old, new)
     assert_named(tmp_path, "catalog/tables.yaml", *named)
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ('issuer_pattern: "((?:市', 'issuer_pattern: "(((?:市', "issuer_pattern"),
+    ('pattern: "(?:(?<=[。;!?])|^){county}"', 'pattern: "(?:(?<=[。;!?])|^{county}"', "pattern"),
+], ids=["document pattern", "place pattern"])
+def test_a_pattern_that_is_not_a_regular_expression_is_named(catalog, tmp_path, old, new, key):
+    """entities.yaml holds regular expressions; an unbalanced one was a re.error traceback."""
+    catalog("entities.yaml", old, new)
+    assert_named(tmp_path, "catalog/entities.yaml", f"key '{key}'", "is not a regular expression", "missing )")
