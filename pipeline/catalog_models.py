@@ -254,6 +254,11 @@ class Table(Strict):
         generated = {f"{self.label}_{suffix}" for suffix in ("id", "zh", "en")} if self.rows is not None else set()
         generated |= {f"{c.name}_fact_id" for c in self.columns if c.figure}
         generated |= {f"{c.name}_{lang}" for c in self.columns if c.labels for lang in ("zh", "en")}
+        names = [c.name for c in self.columns] + sorted(generated)
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"column {twice[0]!r} is declared twice (columns ending in _id, _zh, _en and _fact_id "
+                             "may be generated from `label`, `labels` and `figure`)")
         for key in self.primary_key:
             if key not in declared and key not in generated:
                 raise ValueError(f"primary_key names {key!r}, not a column of this table"
@@ -274,6 +279,19 @@ class TablesCatalog(Strict):
     label_vocabularies: dict[str, dict[str, Label]]
     templates: dict[str, list[Column]] = {}
     tables: dict[Identifier, Table]
+
+    @field_validator("tables")
+    @classmethod
+    def _code_built_tables_are_declared(cls, tables: dict, info: ValidationInfo) -> dict:
+        """The tables the stages build with code of their own must be declared (the others are filled
+        from figures by their declaration alone)."""
+        required = (info.context or {}).get("code_built_tables", ())
+        missing = [name for name in required if name not in tables]
+        if missing:
+            raise ValueError(f"missing table{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}, "
+                             "which the stages build with code of their own; declare "
+                             f"{'them' if len(missing) > 1 else 'it'}")
+        return tables
 
 
 # --- checks.yaml -------------------------------------------------------------------------------------
@@ -347,16 +365,20 @@ class TranslationsCatalog(Strict):
 _PLACE_CLASS = re.compile(r"\{(province|city|county|township|village)\}")
 
 
-def _compiles(pattern: str) -> str:
-    """A regular expression (a place pattern's `{county}` ... placeholders stand for a name group)."""
+def _compiles(pattern: str, groups: int = 0) -> str:
+    """A regular expression (a place pattern's `{county}` ... placeholders stand for a name group) with
+    at least `groups` capturing groups."""
     try:
-        re.compile(_PLACE_CLASS.sub(lambda m: f"(?P<{m.group(1)}>.)", pattern))
+        compiled = re.compile(_PLACE_CLASS.sub(lambda m: f"(?P<{m.group(1)}>.)", pattern))
     except re.error as error:
         raise ValueError(f"{pattern!r} is not a regular expression ({error})") from None
+    if compiled.groups < groups:
+        raise ValueError(f"{pattern!r} needs a capturing group (...) around the part it finds")
     return pattern
 
 
 Regex = Annotated[str, AfterValidator(_compiles)]
+RegexWithGroup = Annotated[str, AfterValidator(lambda pattern: _compiles(pattern, groups=1))]
 
 
 class PlacePattern(Strict):
@@ -374,8 +396,8 @@ class CuratedPlace(Strict):
 
 class DocumentPatterns(Strict):
     number_after_title: Regex
-    issuer_pattern: Regex
-    title_issuer_pattern: Regex
+    issuer_pattern: RegexWithGroup  # group 1 is the issuer
+    title_issuer_pattern: RegexWithGroup
     types: dict[str, str]  # each in tables.yaml's document_type vocabulary: metadata.document_type_problems
     issuers: dict[str, str]
     titles: dict[str, str]

@@ -92,12 +92,15 @@ def _found_by(how: str | None) -> str:
 
 
 def place_mention_rows(extracted: dict, ids: dict[str, str]) -> list[dict]:
-    return [{**m, "place_id": ids[m["name_zh"]]} for m in extracted["place_mentions"]]
+    """Each mention of a place, joined to places by place_id (the name it was found under is not kept)."""
+    return [{**{k: v for k, v in m.items() if k != "name_zh"}, "place_id": ids[m["name_zh"]]}
+            for m in extracted["place_mentions"]]
 
 
 def named_item_rows(extracted: dict, ids: dict[str, str]) -> list[dict]:
     translations = {entry["list_id"]: _curated(entry.get("names_en", {})) for entry in metadata.figures()["lists"]}
-    return [{**item, "name_en": translations.get(item["list_id"], {}).get(metadata.catalog_key(item["name_zh"])),
+    return [{**{k: v for k, v in item.items() if k != "place_name_zh"},
+             "name_en": translations.get(item["list_id"], {}).get(metadata.catalog_key(item["name_zh"])),
              "place_id": ids.get(item.get("place_name_zh"))} for item in extracted["named_items"]]
 
 

@@ -17,6 +17,11 @@ import yaml
 from pipeline import config
 from pipeline.errors import ValidationFailed, join_capped, yaml_error
 
+# Tables that the stages build with code of their own (pipeline/stages/tables.py, and `checks` in
+# validate); every other table in tables.yaml is filled from the figures that name it.
+CODE_BUILT_TABLES = ("facts", "mentions", "named_items", "places", "place_mentions", "referenced_documents",
+                     "glossary", "sections", "documents", "sentences", "checks")
+
 # Values a derived column is rounded to (tables.yaml `derived:`); the comparison with a reported
 # figure (`matches:`) uses that figure's printed decimals instead.
 DERIVED_DECIMALS = 4
@@ -78,7 +83,7 @@ def figures() -> dict[str, Any]:
 
     raw = _load("figures.yaml")
     facts = raw.get("facts")
-    fact_ids = {f["fact_id"] for f in facts if isinstance(f, dict) and "fact_id" in f} \
+    fact_ids = {f["fact_id"] for f in facts if isinstance(f, dict) and isinstance(f.get("fact_id"), str)} \
         if isinstance(facts, list) else None
     return _validated("figures.yaml", FiguresCatalog,
                       {"units": _keys(raw, "units"), "sections": _keys(raw, "sections"), "fact_ids": fact_ids})
@@ -139,7 +144,7 @@ def _tables_catalog() -> dict[str, Any]:
     vocabularies = declared | {"units", "sections", "check_type"}
     return _validated("tables.yaml", TablesCatalog,
                       {"units": set(catalog["units"]), "fact_ids": fact_ids(), "vocabularies": vocabularies,
-                       "check_types": set(check_types.TYPES)})
+                       "check_types": set(check_types.TYPES), "code_built_tables": CODE_BUILT_TABLES})
 
 
 @cache

@@ -210,7 +210,7 @@ def test_a_document_type_outside_its_vocabulary_is_named(catalog, tmp_path):
 def test_a_categorical_value_outside_its_vocabulary_is_a_schema_error_not_a_crash():
     from pipeline.stages.tables import frame
 
-    row = {"document_id": "x", "document_type": "no_such_type"}
+    row = {"reference_id": "x", "document_type": "no_such_type"}
     df = frame("referenced_documents", [row])
     assert df.loc[0, "document_type"] == "no_such_type" and df["document_type_en"].isna().all()
 
@@ -239,3 +239,37 @@ def test_a_pattern_that_is_not_a_regular_expression_is_named(catalog, tmp_path, 
     """entities.yaml holds regular expressions; an unbalanced one was a re.error traceback."""
     catalog("entities.yaml", old, new)
     assert_named(tmp_path, "catalog/entities.yaml", f"key '{key}'", "is not a regular expression", "missing )")
+
+
+def test_a_table_the_stages_build_cannot_be_removed(catalog, tmp_path):
+    """Deleting `checks:` from tables.yaml was a KeyError traceback in the validate stage."""
+    catalog("tables.yaml", "\n  checks:\n", "\n  checks_removed:\n")
+    assert_named(tmp_path, "catalog/tables.yaml", "key 'tables'", "missing table 'checks'",
+                 "build with code of their own")
+
+
+def test_a_column_the_pipeline_fills_cannot_be_removed(catalog, tmp_path):
+    """A column dropped from tables.yaml that a stage fills was data dropped silently, then a KeyError
+    (`status` of checks); it is now named."""
+    catalog("tables.yaml", '      - {name: status, type: string, labels: check_status, description: "pass, or '
+            'source_discrepancy for a pinned inconsistency in the source."}\n', "")
+    assert_named(tmp_path, "catalog/tables.yaml", "tables checks", "fills column 'status'", "does not declare")
+
+
+def test_a_column_declared_twice_is_named(catalog, tmp_path):
+    catalog("tables.yaml", '      - {name: status, type: string, labels: check_status,',
+            '      - {name: note, type: string, nullable: true, description: "x"}\n'
+            '      - {name: status, type: string, labels: check_status,')
+    assert_named(tmp_path, "catalog/tables.yaml", "key 'checks'", "column 'note' is declared twice")
+
+
+def test_a_document_pattern_without_its_group_is_named(catalog, tmp_path):
+    """Group 1 of the issuer patterns is the issuer; an empty pattern was an IndexError traceback."""
+    catalog("entities.yaml", 'title_issuer_pattern: "^(..+?(?:局|厅|委|政府|办公室|机关))关于"',
+            'title_issuer_pattern: ""')
+    assert_named(tmp_path, "catalog/entities.yaml", "key 'title_issuer_pattern'", "needs a capturing group")
+
+
+def test_a_fact_id_that_is_not_a_string_is_named(catalog, tmp_path):
+    catalog("figures.yaml", "  - fact_id: overview.period_years\n", "  - fact_id: [overview.period_years]\n")
+    assert_named(tmp_path, "catalog/figures.yaml", "key 'fact_id'")

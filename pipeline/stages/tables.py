@@ -22,9 +22,21 @@ from pipeline.numbers import decimals, iso_date
 DTYPES = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
 
 
-def frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A DataFrame with exactly the declared columns, in declared order and dtype."""
+def frame(name: str, rows: list[dict], subset: bool = False) -> pd.DataFrame:
+    """A DataFrame with exactly the declared columns, in declared order and dtype.
+
+    Every field of the rows must be a declared column, so that a column removed from tables.yaml is a
+    named error rather than data dropped here and a KeyError later; `subset` (an indicator table, which
+    takes a declared few of each figure's fields) allows the rest."""
     columns = metadata.tables()[name]["columns"]
+    if not subset and rows:
+        undeclared = sorted(set().union(*rows) - {c["name"] for c in columns})
+        if undeclared:
+            raise ValidationFailed(
+                f"check catalog_keys failed: {metadata.catalog_file('tables.yaml')}: tables {name}: the pipeline "
+                f"fills column{'s' if len(undeclared) > 1 else ''} {', '.join(map(repr, undeclared))}, which "
+                "tables.yaml does not declare; declare them (a column is removed from the code and the catalog "
+                "together)")
     dtypes = DTYPES
     labelled = [c for c in columns if "label_of" in c]
     if labelled:
@@ -40,7 +52,9 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def fact_rows(facts: list[dict]) -> list[dict]:
-    return [{k: v for k, v in fact.items() if k not in ("row", "column", "sign")} for fact in facts]
+    """Figures as rows: without where a wide table places them, and without the area's name (facts carry
+    its code, ref_area_code, which joins to places)."""
+    return [{k: v for k, v in fact.items() if k not in ("row", "column", "sign", "area_zh")} for fact in facts]
 
 
 def describe_facts(facts: list[dict], places: list[dict]) -> list[dict]:
@@ -182,7 +196,7 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
         "documents": frame("documents", [document_row(document, extracted["mentions"])]),
         "sentences": frame("sentences", sentence_rows(document, extracted["mentions"])),
     }
-    figure_tables = [name for name in metadata.tables() if name not in tables and name != "checks"]
+    figure_tables = [name for name in metadata.tables() if name not in metadata.CODE_BUILT_TABLES]
     problems = metadata.cross_catalog_problems(figure_tables)
     if problems:
         plural = "s" if len(problems) > 1 else ""
@@ -190,9 +204,10 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
                                "fix the catalog entry named:\n  " + join_capped(problems))
     for name in figure_tables:
         table = metadata.tables()[name]
-        rows = wide_rows(name, facts) if metadata.is_wide(table) \
-            else fact_rows([f for f in facts if f["table_name"] == name])
-        tables[name] = frame(name, rows)
+        if metadata.is_wide(table):
+            tables[name] = frame(name, wide_rows(name, facts))
+        else:
+            tables[name] = frame(name, fact_rows([f for f in facts if f["table_name"] == name]), subset=True)
     return {name: derive(name, df) for name, df in tables.items()}
 
 
