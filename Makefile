@@ -14,7 +14,7 @@ COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.t
 CATALOG := pipeline/metadata.py pipeline/catalog_models.py pipeline/expressions.py pipeline/checks.py
 
 .DEFAULT_GOAL := help
-.PHONY: help dataset test lint bench clean manifest venv release site FORCE
+.PHONY: help dataset test lint bench fuzz clean manifest venv release site FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ release: dataset ## versioned release: dist/<name>-<version>/, its zip, and asse
 
 lint: $(VENV)/.installed ## ruff
 	$(VENV)/bin/ruff check pipeline schemas tests
+
+fuzz: $(VENV)/.installed ## 500 random catalog edits: each must build or fail with a named error (~3 min)
+	$(PY) -m tests.fuzz_catalog --runs 500
 
 bench: $(VENV)/.installed ## time build, tests and tokenizer in a copy of the tree (~12 min; writes build/bench.json)
 	$(PY) -m tests.bench

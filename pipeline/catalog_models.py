@@ -188,6 +188,25 @@ class Label(Strict):
     en: str
 
 
+_PLACE_CLASS = re.compile(r"\{(province|city|county|township|village)\}")
+
+
+def _compiles(pattern: str, groups: int = 0) -> str:
+    """A regular expression (a place pattern's `{county}` ... placeholders stand for a name group) with
+    at least `groups` capturing groups."""
+    try:
+        compiled = re.compile(_PLACE_CLASS.sub(lambda m: f"(?P<{m.group(1)}>.)", pattern))
+    except re.error as error:
+        raise ValueError(f"{pattern!r} is not a regular expression ({error})") from None
+    if compiled.groups < groups:
+        raise ValueError(f"{pattern!r} needs a capturing group (...) around the part it finds")
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+RegexWithGroup = Annotated[str, AfterValidator(lambda pattern: _compiles(pattern, groups=1))]
+
+
 # Table and column names become SQL, Parquet and CSV identifiers: lower-case snake_case, nothing to quote.
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
@@ -205,7 +224,7 @@ class Column(Strict):
     labels: Vocabulary | None = None
     ge: float | None = None
     le: float | None = None
-    pattern: str | None = None
+    pattern: Regex | None = None
     derived: str | None = Field(None, description="An arithmetic expression over the table's columns.")
     matches: str | None = Field(None, description="The reported column a derived column must agree with.")
     figure: bool = False
@@ -263,6 +282,11 @@ class Table(Strict):
             if key not in declared and key not in generated:
                 raise ValueError(f"primary_key names {key!r}, not a column of this table"
                                  f"{suggest(key, [*declared, *generated])}")
+        for span in self.spans:
+            for name in span:
+                if name not in declared and name not in generated:
+                    raise ValueError(f"spans names {name!r}, not a column of this table"
+                                     f"{suggest(name, [*declared, *generated])}")
         for column in self.columns:
             if column.derived is not None:
                 unknown = [n for n in expressions.names(column.derived) if n not in declared]
@@ -362,23 +386,15 @@ class TranslationsCatalog(Strict):
     sentences: dict[str, Translation]
 
 
-_PLACE_CLASS = re.compile(r"\{(province|city|county|township|village)\}")
 
 
-def _compiles(pattern: str, groups: int = 0) -> str:
-    """A regular expression (a place pattern's `{county}` ... placeholders stand for a name group) with
-    at least `groups` capturing groups."""
-    try:
-        compiled = re.compile(_PLACE_CLASS.sub(lambda m: f"(?P<{m.group(1)}>.)", pattern))
-    except re.error as error:
-        raise ValueError(f"{pattern!r} is not a regular expression ({error})") from None
-    if compiled.groups < groups:
-        raise ValueError(f"{pattern!r} needs a capturing group (...) around the part it finds")
-    return pattern
-
-
-Regex = Annotated[str, AfterValidator(_compiles)]
-RegexWithGroup = Annotated[str, AfterValidator(lambda pattern: _compiles(pattern, groups=1))]
+class PlaceClasses(Strict):
+    """The administrative suffixes of each class of place name (entities.py reads all five)."""
+    province: Annotated[list[str], Field(min_length=1)]
+    city: Annotated[list[str], Field(min_length=1)]
+    county: Annotated[list[str], Field(min_length=1)]
+    township: Annotated[list[str], Field(min_length=1)]
+    village: Annotated[list[str], Field(min_length=1)]
 
 
 class PlacePattern(Strict):
@@ -405,7 +421,7 @@ class DocumentPatterns(Strict):
 
 class EntitiesCatalog(Strict):
     function_characters: str
-    place_classes: dict[str, list[str]]
+    place_classes: PlaceClasses
     place_patterns: list[PlacePattern]
     list_places: dict[str, Literal["contains", "settlement_site"]] = {}
     places: dict[str, CuratedPlace]

@@ -192,7 +192,8 @@ def tables() -> dict[str, dict[str, Any]]:
                 {"name": f"{label}_en", "type": "string", "description": f"The {label} in English."},
             ]
         for column in table["columns"]:
-            column = {"nullable": False, **column}
+            # An optional key written as null is not set: `pattern: null` is no pattern.
+            column = {"nullable": False, **{key: value for key, value in column.items() if value is not None}}
             if column.get("labels"):
                 column["allowed"] = list(label_vocabularies()[column["labels"]])
             columns.append(column)

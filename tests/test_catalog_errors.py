@@ -273,3 +273,30 @@ def test_a_document_pattern_without_its_group_is_named(catalog, tmp_path):
 def test_a_fact_id_that_is_not_a_string_is_named(catalog, tmp_path):
     catalog("figures.yaml", "  - fact_id: overview.period_years\n", "  - fact_id: [overview.period_years]\n")
     assert_named(tmp_path, "catalog/figures.yaml", "key 'fact_id'")
+
+
+def test_random_catalog_edits_build_or_fail_with_a_named_error():
+    """A sample of `make fuzz` (tests/fuzz_catalog.py, 500 edits) in every run of the suite."""
+    from tests import fuzz_catalog
+
+    assert list(fuzz_catalog.failures(seed=2026, runs=8)) == []
+
+
+@pytest.mark.parametrize(("name", "old", "new", "named"), [
+    ("tables.yaml", "pattern: '^[0-9]{6}$', references: places.admin_code",
+     "pattern: '^[0-9', references: places.admin_code", ["key 'pattern'", "is not a regular expression"]),
+    ("tables.yaml", "spans: [[text, char_start, char_end]]", "spans: [[text, char_start, '']]",
+     ["spans names ''"]),
+    ("entities.yaml", "  county: [区, 县]\n", "", ["key 'county'", "missing key"]),
+], ids=["column pattern", "span column", "place class"])
+def test_more_catalog_edits_found_by_the_fuzzer_are_named(catalog, tmp_path, name, old, new, named):
+    """Found by `make fuzz`: each was a traceback (Pandera's regex error, a KeyError) before."""
+    catalog(name, old, new)
+    assert_named(tmp_path, f"catalog/{name}", *named)
+
+
+def test_an_optional_column_key_written_as_null_is_not_set(catalog, tmp_path):
+    catalog("tables.yaml", "pattern: '^[0-9]{6}$', references: places.admin_code",
+            "pattern: null, references: places.admin_code")
+    result = build(config.RAW_FILE, tmp_path / "out", "--check")
+    assert result.code == 0, result.stderr
