@@ -56,7 +56,8 @@ $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/stages/validate.py pipel
 	$(call queue,validate)
 
 $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/stages/publish.py pipeline/describe.py \
-		pipeline/arrow.py $(CATALOG) pipeline/stages/batch.py pipeline/catalog/tables.yaml $(COMMON)
+		pipeline/database.py pipeline/arrow.py $(CATALOG) pipeline/stages/batch.py pipeline/catalog/tables.yaml \
+		$(COMMON)
 	@echo publish >> $(QUEUE)
 	$(PY) -m pipeline.stages.batch $(QUEUE)
 
@@ -86,8 +87,8 @@ release: dataset ## versioned release: dist/<name>-<version>/, its zip, and asse
 lint: $(VENV)/.installed ## ruff
 	$(VENV)/bin/ruff check pipeline schemas tests
 
-fuzz: $(VENV)/.installed ## random catalog edits: each must build or fail with a named error (~3 min)
-	$(PY) -m tests.fuzz_catalog
+fuzz: $(VENV)/.installed ## random catalog and raw-text edits: each must build or fail with a named error (~6 min)
+	$(PY) -m tests.fuzz
 
 bench: $(VENV)/.installed ## time build, tests and tokenizer in a copy of the tree (~12 min; writes build/bench.json)
 	$(PY) -m tests.bench

@@ -275,11 +275,12 @@ def test_a_fact_id_that_is_not_a_string_is_named(catalog, tmp_path):
     assert_named(tmp_path, "catalog/figures.yaml", "key 'fact_id'")
 
 
-def test_random_catalog_edits_build_or_fail_with_a_named_error():
-    """A sample of `make fuzz` (tests/fuzz_catalog.py, 500 edits) in every run of the suite."""
-    from tests import fuzz_catalog
+def test_random_catalog_and_text_edits_build_or_fail_with_a_named_error():
+    """A sample of `make fuzz` (tests/fuzz.py, 500 edits of each kind) in every run of the suite."""
+    from tests import fuzz
 
-    assert list(fuzz_catalog.failures(seed=2026, runs=8)) == []
+    assert list(fuzz.catalog_failures(seed=2026, runs=8)) == []
+    assert list(fuzz.text_failures(seed=2026, runs=8)) == []
 
 
 @pytest.mark.parametrize(("name", "old", "new", "named"), [

@@ -147,3 +147,47 @@ def test_make_reruns_only_the_edited_stage_and_later_ones(edited, reruns):
                             capture_output=True, text=True, check=True)
     assert re.findall(r"echo (\w+) >> build/\.queue", result.stdout) == reruns
     assert result.stdout.rstrip().endswith("-m pipeline.stages.batch build/.queue")
+
+
+def _local_imports(module: str) -> set[str]:
+    """Every pipeline or schemas module that `module` imports, directly or not, at any depth of its code
+    (imports inside functions count: they run during the stage)."""
+    import ast
+
+    seen, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = config.ROOT / (name.replace(".", "/") + ".py")
+        if not path.exists():
+            path = config.ROOT / name.replace(".", "/") / "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            found = []
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            for candidate in found:
+                if candidate.split(".")[0] in ("pipeline", "schemas") and (
+                        (config.ROOT / (candidate.replace(".", "/") + ".py")).exists()
+                        or (config.ROOT / candidate.replace(".", "/") / "__init__.py").exists()):
+                    todo.append(candidate)
+    return seen
+
+
+@pytest.mark.parametrize("stage", ["ingest", "extract", "tables", "validate", "publish"])
+def test_make_reruns_a_stage_when_any_module_it_runs_changes(stage):
+    """Every module a stage imports, at any depth, is a prerequisite of that stage or of an earlier one
+    (whose rerun queues this one), so an edit to it is never missed."""
+    missed = []
+    for module in sorted(_local_imports(f"pipeline.stages.{stage}")):
+        path = module.replace(".", "/") + ".py"
+        if not (config.ROOT / path).exists():
+            path = module.replace(".", "/") + "/__init__.py"
+        result = subprocess.run(["make", "--no-print-directory", "-n", "-W", path, "dataset"], cwd=config.ROOT,
+                                capture_output=True, text=True, check=True)
+        if stage not in re.findall(r"echo (\w+) >> build/\.queue", result.stdout):
+            missed.append(path)
+    assert missed == [], f"editing these does not rerun {stage}: add them to its rule in the Makefile"
