@@ -53,8 +53,26 @@ def write_table(df: pd.DataFrame, name: str, path: Path, extra: dict[str, str] |
     pq.write_table(to_arrow(df, name, extra, strict), path, **PARQUET_OPTIONS)
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_arrow(path: Path) -> pa.Table:
     # ParquetFile rather than pq.read_table: the same table, without the dataset machinery (pyarrow.dataset
     # and a discovery per file) that reading one known file does not need.
     with open(path, "rb") as f:
-        return pq.ParquetFile(f).read().to_pandas(types_mapper=PANDAS_TYPES.get)
+        return pq.ParquetFile(f).read()
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=PANDAS_TYPES.get)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    return to_pandas(read_arrow(path))
+
+
+def with_schema(table: pa.Table, name: str, extra: dict[str, str] | None = None) -> pa.Table:
+    """`table` (read from a build file of `name`) under the declared schema, as to_arrow would give it from
+    the same data: the same arrays, the declared nullability and field metadata, and `extra` in the
+    table's metadata. A column of another type or name is refused, not converted."""
+    schema = arrow_schema(name, extra)
+    if table.schema.names != schema.names or table.schema.types != schema.types:
+        raise TypeError(f"{name}: the build file's columns are not the declared ones")
+    return pa.Table.from_arrays(table.columns, schema=schema)

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline import config, database, describe, metadata
-from pipeline.arrow import PARQUET_OPTIONS, read_table, to_arrow
+from pipeline.arrow import PARQUET_OPTIONS, read_arrow, read_table, to_pandas, with_schema
 from pipeline.errors import OutputError, ValidationFailed, join_capped, report
 
 DUCKDB_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE", "bool": "BOOLEAN"}
@@ -199,11 +199,13 @@ def stage(sources: dict[str, Path], staging: Path, dataset_metadata: dict[str, s
     writer = database.writer()
     try:
         writer.write(staging / config.DUCKDB_FILE, database_statements(sources, dataset_metadata))
-        tables = {name: read_table(path) for name, path in sources.items()}
-        for name, df in tables.items():
-            pq.write_table(to_arrow(df, name, dataset_metadata), staging / "parquet" / f"{name}.parquet",
+        tables = {}
+        for name, path in sources.items():
+            validated = read_arrow(path)  # written straight to Parquet: no round trip through pandas
+            pq.write_table(with_schema(validated, name, dataset_metadata), staging / "parquet" / f"{name}.parquet",
                            **PARQUET_OPTIONS)
-            write_csv(df, name, staging / "csv" / f"{name}.csv")
+            tables[name] = to_pandas(validated)
+            write_csv(tables[name], name, staging / "csv" / f"{name}.csv")
             _test_hook_after_table(name)
         (staging / "DATA_DICTIONARY.md").write_text(describe.data_dictionary(tables), encoding="utf-8")
         failure = writer.wait()
