@@ -11,12 +11,16 @@ import json
 import os
 import re
 import sys
+import types
 from functools import cache
 from pathlib import Path
 
 _SYLLABLE = re.compile(r"^[^\W\d_]+$")
 # A key of pypinyin's phrase dictionary, phrases_dict.json: one per line, in sorted order.
 _PHRASE_KEY = re.compile(rb'^"([^"\n]*)": ', re.MULTILINE)
+# An entry of its character dictionary, pinyin_dict.json: code point and readings, one per line, in
+# numeric order of the code point.
+_CHARACTER_ENTRY = re.compile(rb'^"(\d+)": ("[^"\n]*")', re.MULTILINE)
 
 
 @cache
@@ -64,12 +68,20 @@ def name_of(code: str) -> str | None:
 
 @cache
 def _pypinyin_module():
-    """pypinyin without its phrase dictionary (0.2 s to load, 47,000 phrases): `_pypinyin` adds the
-    phrases a text can use. Imported on first use: validate and publish import this module but need no
-    pinyin. If pypinyin was already imported with its whole dictionary, adding phrases changes nothing."""
+    """pypinyin without its phrase dictionary (0.2 s to load, 47,000 phrases) and without its character
+    dictionary (0.02 s, 42,000 characters): `_pypinyin` adds the phrases and the characters a text can
+    use. Imported on first use: validate and publish import this module but need no pinyin. If pypinyin
+    was already imported with its whole dictionaries, adding entries changes nothing. (With
+    PYPINYIN_NO_DICT_COPY unset, pypinyin.constants works on a copy of the empty dictionary, which is
+    the one `_load_phrases_for` fills.)"""
     if "pypinyin" not in sys.modules:
         before = os.environ.get("PYPINYIN_NO_PHRASES")
         os.environ["PYPINYIN_NO_PHRASES"] = "1"  # pypinyin's documented switch; read once, at import
+        # pypinyin.constants takes its character dictionary from this module, which would parse the whole
+        # file; an empty one in its place is filled through pypinyin's own load_single_dict.
+        characters = types.ModuleType("pypinyin.pinyin_dict")
+        characters.pinyin_dict = {}
+        sys.modules["pypinyin.pinyin_dict"] = characters
         try:
             import pypinyin
         finally:
@@ -80,6 +92,28 @@ def _pypinyin_module():
     import pypinyin
 
     return pypinyin
+
+
+@cache
+def _character_file() -> bytes:
+    return (Path(_pypinyin_module().__file__).parent / "pinyin_dict.json").read_bytes()
+
+
+@cache
+def _character_readings(code: int) -> str | None:
+    """The character dictionary's readings of one code point, by bisection over its sorted lines (None
+    when it has none, as pypinyin's own dictionary would)."""
+    data = _character_file()
+    lo, hi = 0, len(data)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        found = _CHARACTER_ENTRY.search(data, mid)
+        if found is None or int(found.group(1)) >= code:
+            hi = mid
+        else:
+            lo = mid + 1
+    found = _CHARACTER_ENTRY.search(data, lo)
+    return json.loads(found.group(2)) if found and int(found.group(1)) == code else None
 
 
 @cache
@@ -133,8 +167,14 @@ def _pypinyin(text: str):
 @cache
 def _load_phrases_for(text: str) -> None:
     _pypinyin_module()
-    from pypinyin.constants import PHRASES_DICT
+    from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
     from pypinyin.seg import mmseg
+
+    # pypinyin looks a character's readings up only for the characters of the text it converts.
+    # (pypinyin.load_single_dict would also retrain the segmenter on every loaded phrase.)
+    for code in map(ord, set(text)):
+        if code not in PINYIN_DICT and (readings := _character_readings(code)) is not None:
+            PINYIN_DICT[code] = readings
 
     starts = []
     for i, char in enumerate(text):

@@ -1,5 +1,6 @@
-"""Pinyin with pypinyin's phrase dictionary loaded only where a text can use it (pipeline/reference.py)
-equals pinyin with the whole dictionary, for the letter and for text built to find a difference."""
+"""Pinyin with pypinyin's phrase and character dictionaries loaded only where a text can use them
+(pipeline/reference.py) equals pinyin with the whole dictionaries, for the letter and for text built to
+find a difference."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pypinyin  # the whole dictionary in this process: imported before pipeline.reference can import it
-from pypinyin.constants import PHRASES_DICT
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 
 from pipeline import config, reference
 from tests.conftest import RAW_TEXT
@@ -22,8 +23,8 @@ from pipeline import reference
 texts = json.load(sys.stdin)
 out = [[reference.term_pinyin(t), reference.romanize(t), reference.place_pinyin(t, ""), reference.person_name(t)]
        for t in texts]
-from pypinyin.constants import PHRASES_DICT
-json.dump({"out": out, "phrases_loaded": len(PHRASES_DICT)}, sys.stdout)
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+json.dump({"out": out, "phrases_loaded": len(PHRASES_DICT), "characters_loaded": len(PINYIN_DICT)}, sys.stdout)
 """
 
 
@@ -32,11 +33,11 @@ def readings(texts: list[str]) -> list[list[str]]:
             for t in texts]
 
 
-def lazy_readings(texts: list[str]) -> tuple[list[list[str]], int]:
+def lazy_readings(texts: list[str]) -> tuple[list[list[str]], int, int]:
     done = subprocess.run([sys.executable, "-c", LAZY], cwd=config.ROOT, input=json.dumps(texts), text=True,
                           capture_output=True, check=True)
     result = json.loads(done.stdout)
-    return result["out"], result["phrases_loaded"]
+    return result["out"], result["phrases_loaded"], result["characters_loaded"]
 
 
 def segmenter_traps(phrases: dict) -> list[str]:
@@ -84,9 +85,21 @@ def test_lazy_phrases_give_the_readings_of_the_whole_dictionary():
             if rng.random() < 0.1:
                 parts.append(rng.choice(["，", "1", "a", "（", " ", "〇"]))
         texts.append("".join(parts))
-    lazy, loaded = lazy_readings(texts)
+    lazy, loaded, characters = lazy_readings(texts)
     assert loaded < len(whole) // 4, "the subprocess should have loaded only the phrases its texts use"
+    assert characters < len(PINYIN_DICT) // 4, "and only the characters its texts use"
     expected = readings(texts)
     wrong = [(text, want, got) for text, want, got in zip(texts, expected, lazy, strict=True) if want != got]
     assert not wrong, f"{len(wrong)} texts read differently, e.g. {wrong[:3]}"
     assert len(traps) > 10
+
+
+def test_the_lazily_read_character_dictionary_is_the_whole_dictionary():
+    whole = {int(code): readings for code, readings in
+             json.loads((PHRASE_FILE.parent / "pinyin_dict.json").read_text(encoding="utf-8")).items()}
+    assert list(whole) == sorted(whole), "the reader bisects pinyin_dict.json, which must be in code-point order"
+    rng = random.Random(15)
+    codes = sorted({*map(ord, RAW_TEXT), *rng.sample(sorted(whole), 3000), min(whole), max(whole)})
+    assert all(reference._character_readings(code) == whole[code] for code in codes if code in whole)
+    absent = [code for code in (0, ord("a"), ord("，"), min(whole) - 1, max(whole) + 1) if code not in whole]
+    assert absent and all(reference._character_readings(code) is None for code in absent)
