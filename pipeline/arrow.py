@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import metadata
+from pipeline.errors import ValidationFailed
 
 ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
 PANDAS_TYPES = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(),
@@ -74,5 +75,6 @@ def with_schema(table: pa.Table, name: str, extra: dict[str, str] | None = None)
     table's metadata. A column of another type or name is refused, not converted."""
     schema = arrow_schema(name, extra)
     if table.schema.names != schema.names or table.schema.types != schema.types:
-        raise TypeError(f"{name}: the build file's columns are not the declared ones")
+        raise ValidationFailed(f"{name}: the build file's columns are not the declared ones; run the tables and "
+                               "validate stages again (make dataset)")
     return pa.Table.from_arrays(table.columns, schema=schema)

@@ -11,6 +11,7 @@ A problem is reported as one paragraph naming the file, the entry and the key (`
 
 from __future__ import annotations
 
+import collections
 import difflib
 import re
 import types
@@ -69,22 +70,16 @@ Vocabulary = Annotated[str, known("vocabularies", "label vocabulary")]
 
 # --- figures.yaml ------------------------------------------------------------------------------------
 
-_NOTE_EXPRESSION = re.compile(r"\{=\s*([^{}]+?)\s*\}")
-_NOTE_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)(?:\|[a-z]+(?::\d+)?)?\}")
-
-
 def _note_names(template: str, info: ValidationInfo) -> str:
     """Every `{fact_id}` and every name in a `{= expression}` of a note is a figure."""
     fact_ids = (info.context or {}).get("fact_ids")
     if fact_ids is None:
         return template
-    names = [m.group(1) for m in _NOTE_PLACEHOLDER.finditer(_NOTE_EXPRESSION.sub("", template))]
-    for match in _NOTE_EXPRESSION.finditer(template):
-        try:
-            names += expressions.names(match.group(1), functions=expressions.NOTE_FUNCTIONS)
-        except expressions.ExpressionError as error:
-            raise ValueError(f"{{= {match.group(1)}}} is not an arithmetic expression over figures ({error})") from None
-    for name in names:
+    try:
+        used = expressions.template_names(template)
+    except expressions.ExpressionError as error:
+        raise ValueError(str(error)) from None
+    for name in used:
         if name not in fact_ids:
             raise ValueError(f"the placeholder {name!r} is not a fact id{suggest(name, fact_ids)}")
     return template
@@ -265,28 +260,30 @@ class Table(Strict):
     rows: dict[str, Row] | None = None
     columns: list[Column]
 
+    def column_names(self) -> list[str]:
+        """The declared columns and those metadata.tables() generates from `label` (wide tables), `labels`
+        and `figure` (tests/test_catalog.py checks the two agree)."""
+        names = [f"{self.label}_{suffix}" for suffix in ("id", "zh", "en")] if self.rows is not None else []
+        for column in self.columns:
+            names.append(column.name)
+            names += [f"{column.name}_{lang}" for lang in ("zh", "en") if column.labels]
+            names += [f"{column.name}_fact_id"] if column.figure else []
+        return names
+
     @model_validator(mode="after")
     def _columns_are_consistent(self) -> Table:
         if self.rows is not None and self.label is None:
             raise ValueError("a table with `rows` needs a `label` (its rows' id column is <label>_id)")
         declared = {c.name: c for c in self.columns}
-        generated = {f"{self.label}_{suffix}" for suffix in ("id", "zh", "en")} if self.rows is not None else set()
-        generated |= {f"{c.name}_fact_id" for c in self.columns if c.figure}
-        generated |= {f"{c.name}_{lang}" for c in self.columns if c.labels for lang in ("zh", "en")}
-        names = [c.name for c in self.columns] + sorted(generated)
-        twice = sorted({name for name in names if names.count(name) > 1})
+        names = self.column_names()
+        twice = sorted(name for name, n in collections.Counter(names).items() if n > 1)
         if twice:
             raise ValueError(f"column {twice[0]!r} is declared twice (columns ending in _id, _zh, _en and _fact_id "
                              "may be generated from `label`, `labels` and `figure`)")
-        for key in self.primary_key:
-            if key not in declared and key not in generated:
-                raise ValueError(f"primary_key names {key!r}, not a column of this table"
-                                 f"{suggest(key, [*declared, *generated])}")
-        for span in self.spans:
-            for name in span:
-                if name not in declared and name not in generated:
-                    raise ValueError(f"spans names {name!r}, not a column of this table"
-                                     f"{suggest(name, [*declared, *generated])}")
+        known = set(names)
+        for key, name in [("primary_key", n) for n in self.primary_key] + [("spans", n) for s in self.spans for n in s]:
+            if name not in known:
+                raise ValueError(f"{key} names {name!r}, not a column of this table{suggest(name, names)}")
         for column in self.columns:
             if column.derived is not None:
                 unknown = [n for n in expressions.names(column.derived) if n not in declared]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,25 @@ NOTE_FUNCTIONS: dict[str, Callable[..., float]] = {
 
 class ExpressionError(ValueError):
     """The text is not an expression of this language."""
+
+
+# Templates (the English of sentences, notes) name a figure as `{fact_id}` or `{fact_id|filter}` /
+# `{fact_id|filter:n}`, and a note computes a value as `{= expression}` in the language below.
+PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)(?:\|([a-z]+)(?::(\d+))?)?\}")
+TEMPLATE_EXPRESSION = re.compile(r"\{=\s*([^{}]+?)\s*\}")
+
+
+def template_names(template: str) -> list[str]:
+    """The fact ids a template uses: in its placeholders and in its `{= expression}`s (ExpressionError
+    when an expression is not one of this language)."""
+    used = [m.group(1) for m in PLACEHOLDER.finditer(TEMPLATE_EXPRESSION.sub("", template))]
+    for match in TEMPLATE_EXPRESSION.finditer(template):
+        try:
+            used += names(match.group(1), functions=NOTE_FUNCTIONS)
+        except ExpressionError as error:
+            raise ExpressionError(f"{{= {match.group(1)}}} is not an arithmetic expression over figures "
+                                  f"({error})") from None
+    return used
 
 
 def parse(expression: str, functions: Mapping[str, Callable] | None = None, constants: bool = True) -> ast.AST:

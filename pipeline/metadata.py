@@ -49,8 +49,10 @@ def catalog_file(name: str) -> str:
     return str(path.relative_to(config.ROOT)) if path.is_relative_to(config.ROOT) else str(path)
 
 
-def _validated(name: str, model: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A catalog file, checked against its model (pipeline/catalog_models.py); the plain data is returned.
+def _validated(name: str, model: Any, context: dict[str, Any] | None = None,
+               data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A catalog file (`data`, when the caller has already read it), checked against its model
+    (pipeline/catalog_models.py); the plain data is returned.
 
     Every problem (unknown or missing key, unknown unit, section, vocabulary, check type or fact id)
     is reported at once, each naming the file, the entry and the key.
@@ -59,7 +61,7 @@ def _validated(name: str, model: Any, context: dict[str, Any] | None = None) -> 
 
     from pipeline import catalog_models
 
-    data = _load(name)
+    data = _load(name) if data is None else data
     try:
         TypeAdapter(model).validate_python(data, context=context)
     except ValidationError as error:
@@ -86,7 +88,7 @@ def figures() -> dict[str, Any]:
     fact_ids = {f["fact_id"] for f in facts if isinstance(f, dict) and isinstance(f.get("fact_id"), str)} \
         if isinstance(facts, list) else None
     return _validated("figures.yaml", FiguresCatalog,
-                      {"units": _keys(raw, "units"), "sections": _keys(raw, "sections"), "fact_ids": fact_ids})
+                      {"units": _keys(raw, "units"), "sections": _keys(raw, "sections"), "fact_ids": fact_ids}, raw)
 
 
 def fact_ids() -> set[str]:
@@ -144,7 +146,7 @@ def _tables_catalog() -> dict[str, Any]:
     vocabularies = declared | {"units", "sections", "check_type"}
     return _validated("tables.yaml", TablesCatalog,
                       {"units": set(catalog["units"]), "fact_ids": fact_ids(), "vocabularies": vocabularies,
-                       "check_types": set(check_types.TYPES), "code_built_tables": CODE_BUILT_TABLES})
+                       "check_types": set(check_types.TYPES), "code_built_tables": CODE_BUILT_TABLES}, raw)
 
 
 @cache
@@ -220,10 +222,15 @@ def is_wide(table: dict[str, Any]) -> bool:
     return "rows" in table
 
 
-def cross_catalog_problems(figure_tables: list[str]) -> list[str]:
+def figure_tables() -> list[str]:
+    """The tables filled from the figures that name them: every declared table the stages do not build."""
+    return [name for name in tables() if name not in CODE_BUILT_TABLES]
+
+
+def cross_catalog_problems() -> list[str]:
     """What no single file's model can check: figures placed in tables.yaml's tables and rows, and
     entities.yaml's document types in tables.yaml's `document_type` vocabulary. One line per problem."""
-    return placement_problems(figure_tables) + document_type_problems()
+    return placement_problems() + document_type_problems()
 
 
 def document_type_problems() -> list[str]:
@@ -236,22 +243,22 @@ def document_type_problems() -> list[str]:
             for ending, kind in entities()["documents"]["types"].items() if kind not in known]
 
 
-def placement_problems(figure_tables: list[str]) -> list[str]:
+def placement_problems() -> list[str]:
     """Where figures.yaml puts each figure, checked against tables.yaml: a table filled from figures; in a
     wide table a declared row and `figure: true` column(s), each cell filled by one figure only; in a
     long table (one row per figure) no row or column. One line per problem, naming the entry and key."""
     from pipeline.catalog_models import suggest
 
-    declared = tables()
+    declared, targets = tables(), figure_tables()
     where = catalog_file("figures.yaml")
     lines: list[str] = []
     filled: dict[tuple[str, str, str], str] = {}
     for number, entry in enumerate(figures()["facts"], 1):
         at = f"{where}: facts entry {number} (fact_id {entry['fact_id']})"
         name = entry["table"]
-        if name not in figure_tables:
+        if name not in targets:
             lines.append(f"{at}, key 'table': {name!r} is not a table filled from figures"
-                         f"{suggest(name, figure_tables)}; tables.yaml declares these: {', '.join(figure_tables)}")
+                         f"{suggest(name, targets)}; tables.yaml declares these: {', '.join(targets)}")
             continue
         table = declared[name]
         if not is_wide(table):

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import types
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def _pypinyin_module():
         before = os.environ.get("PYPINYIN_NO_PHRASES")
         os.environ["PYPINYIN_NO_PHRASES"] = "1"  # pypinyin's documented switch; read once, at import
         # pypinyin.constants takes its character dictionary from this module, which would parse the whole
-        # file; an empty one in its place is filled through pypinyin's own load_single_dict.
+        # file; an empty one stands in its place, and `_load_phrases_for` adds each text's characters.
         characters = types.ModuleType("pypinyin.pinyin_dict")
         characters.pinyin_dict = {}
         sys.modules["pypinyin.pinyin_dict"] = characters
@@ -99,20 +100,25 @@ def _character_file() -> bytes:
     return (Path(_pypinyin_module().__file__).parent / "pinyin_dict.json").read_bytes()
 
 
-@cache
-def _character_readings(code: int) -> str | None:
-    """The character dictionary's readings of one code point, by bisection over its sorted lines (None
-    when it has none, as pypinyin's own dictionary would)."""
-    data = _character_file()
+def _first_entry(data: bytes, entry: re.Pattern[bytes], reached: Callable[[re.Match[bytes]], bool]):
+    """The first entry line of a sorted dictionary file for which `reached` holds (it holds from some
+    entry to the end, the file being sorted), by bisection over byte offsets; None if it never does."""
     lo, hi = 0, len(data)
     while lo < hi:
         mid = (lo + hi) // 2
-        found = _CHARACTER_ENTRY.search(data, mid)
-        if found is None or int(found.group(1)) >= code:
+        found = entry.search(data, mid)
+        if found is None or reached(found):
             hi = mid
         else:
             lo = mid + 1
-    found = _CHARACTER_ENTRY.search(data, lo)
+    return entry.search(data, lo)
+
+
+@cache
+def _character_readings(code: int) -> str | None:
+    """The character dictionary's readings of one code point (None when it has none, as pypinyin's own
+    dictionary would)."""
+    found = _first_entry(_character_file(), _CHARACTER_ENTRY, lambda m: int(m.group(1)) >= code)
     return json.loads(found.group(2)) if found and int(found.group(1)) == code else None
 
 
@@ -123,15 +129,7 @@ def _phrase_file() -> bytes:
 
 def _first_key_from(data: bytes, key: bytes) -> int:
     """Offset of the first key line of the sorted phrase file whose key is >= `key` (len(data) if none)."""
-    lo, hi = 0, len(data)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        found = _PHRASE_KEY.search(data, mid)
-        if found is None or found.group(1) >= key:
-            hi = mid
-        else:
-            lo = mid + 1
-    found = _PHRASE_KEY.search(data, lo)
+    found = _first_entry(data, _PHRASE_KEY, lambda m: m.group(1) >= key)
     return found.start() if found else len(data)
 
 

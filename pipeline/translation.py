@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pipeline import expressions
 from pipeline.numbers import PUNCTUATION, iso_date, parse_chinese
 
-PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)(?:\|([a-z]+)(?::(\d+))?)?\}")
+PLACEHOLDER = expressions.PLACEHOLDER
 # A placeholder may name idioms and names, but need not: they carry no value and are translated in words.
 OPTIONAL = {"idiom", "name"}
 FILTERS = {"words", "nth", "omit"}
@@ -235,7 +235,7 @@ def translate(sentences: list[dict], mentions: list[dict], catalog: dict[str, di
 
 # --- notes: templates over the figures ------------------------------------------------------------
 
-_EXPRESSION = re.compile(r"\{=\s*([^{}]+?)\s*\}")
+_EXPRESSION = expressions.TEMPLATE_EXPRESSION
 
 
 def evaluate(expression: str, facts: dict[str, dict]) -> tuple[float, list[str]]:

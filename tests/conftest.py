@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import http.server
 import io
 import threading
@@ -152,23 +153,27 @@ def rel(clean_build, epoch, tmp_path_factory):
     return release.build(clean_build.out, tmp_path_factory.mktemp("dist"), epoch)
 
 
-def running(pid: int) -> bool:
-    """Whether process `pid` runs (a zombie, dead but not yet reaped, does not); Linux /proc."""
+def tree_digest(root: Path) -> dict[str, str]:
+    """The sha256 of every file under `root`, by relative path: equal digests, byte-identical trees."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _proc_stat(path: Path) -> list[str] | None:
+    """The fields of a Linux /proc/<pid>/stat after the command name (state, ppid, ...); None once gone."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return path.read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
+        return None
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, dead but not yet reaped, does not)."""
+    fields = _proc_stat(Path(f"/proc/{pid}/stat"))
+    return fields is not None and fields[0] not in ("Z", "X")
 
 
 def children_of(pid: int) -> list[int]:
-    """The running child processes of `pid`; Linux /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[1] == str(pid) and fields[0] not in ("Z", "X"):
-            found.append(int(stat.parent.name))
-    return found
+    """The running child processes of `pid`."""
+    return [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
+            if (fields := _proc_stat(stat)) and fields[1] == str(pid) and fields[0] not in ("Z", "X")]

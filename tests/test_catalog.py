@@ -120,3 +120,14 @@ def test_the_chinese_numeral_rule_catches_a_figure(monkeypatch, tmp_path):
     assert len(found) == 2, found
     assert found[0].endswith("'万亩' is 10000, a figure of the document") and "facts/" in found[0]
     assert found[1].startswith("tables.yaml/tables/overview/description: '二百一十个' is 210")
+
+
+def test_the_catalog_model_knows_every_column_metadata_generates():
+    """catalog_models.Table.column_names (which the model checks keys, spans and duplicates against) and
+    metadata.tables() (which generates the columns) describe the same columns, in the same order."""
+    from pipeline.catalog_models import TablesCatalog
+
+    raw = metadata._load("tables.yaml")
+    model = TablesCatalog.model_validate(raw)
+    for name, table in metadata.tables().items():
+        assert model.tables[name].column_names() == [c["name"] for c in table["columns"]], name

@@ -3,24 +3,17 @@ is never asked, or loses its parent."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import duckdb
 
 from pipeline import config, database
 from pipeline.stages import publish
-from tests.conftest import build, record, running
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+from tests.conftest import build, record, running, tree_digest
 
 
 def test_a_database_error_is_one_message_exit_4_and_leaves_output_whole(tmp_path, monkeypatch):

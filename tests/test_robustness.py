@@ -5,7 +5,6 @@ Every case records how it was handled; `pytest_terminal_summary` in conftest.py 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import re
@@ -13,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,7 +19,7 @@ import pytest
 from pipeline import config, metadata
 from pipeline.arrow import read_table
 from pipeline.stages.publish import csv_safe
-from tests.conftest import RAW_TEXT, build, record
+from tests.conftest import RAW_TEXT, build, record, tree_digest
 from tests.test_dataset import EXPECTED
 
 FACT_COLUMNS = ["value", "value_max", "unit", "qualifier", "decimals", "as_of"]
@@ -251,11 +249,6 @@ def test_docs_list_guarded_and_provenance_only_figures():
 
 
 # --- faults ------------------------------------------------------------------------------------
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
 
 @pytest.mark.parametrize("die_after", ["facts", "checks"])
 def test_killed_publish_leaves_previous_output_whole(tmp_path, die_after):

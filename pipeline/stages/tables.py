@@ -196,13 +196,12 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
         "documents": frame("documents", [document_row(document, extracted["mentions"])]),
         "sentences": frame("sentences", sentence_rows(document, extracted["mentions"])),
     }
-    figure_tables = [name for name in metadata.tables() if name not in metadata.CODE_BUILT_TABLES]
-    problems = metadata.cross_catalog_problems(figure_tables)
+    problems = metadata.cross_catalog_problems()
     if problems:
         plural = "s" if len(problems) > 1 else ""
         raise ValidationFailed(f"check catalog_keys failed: {len(problems)} problem{plural} between catalog files; "
                                "fix the catalog entry named:\n  " + join_capped(problems))
-    for name in figure_tables:
+    for name in metadata.figure_tables():
         table = metadata.tables()[name]
         if metadata.is_wide(table):
             tables[name] = frame(name, wide_rows(name, facts))
