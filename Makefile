@@ -79,7 +79,7 @@ FORCE:
 
 test: $(VENV)/.installed ## run the test suite (builds the dataset first)
 	$(MAKE) --no-print-directory dataset
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2
 
 release: dataset ## versioned release: dist/<name>-<version>/, its zip, and assets in dist/v<version>/
 	$(PY) -m pipeline release --dataset $(OUT) --dist dist
