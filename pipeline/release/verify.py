@@ -12,6 +12,10 @@ A release comes from outside, so it is read as an attacker would write it:
   the sizes the zip declares, before anything is decompressed; a member that inflates past its
   declared size is an error;
 - everything is read in chunks, so memory stays bounded whatever the sizes.
+
+The release's DuckDB file, when it lies beside the release (`<name>.duckdb`, as `download` leaves it)
+or in the release page's assets (`v<version>/<name>.duckdb`, as `make release` does), must hold every
+Parquet table of the release: the same row count and content digest (`pipeline.database.DIGEST_SQL`).
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ import json
 import os
 import re
 import stat
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline import config, database
 from pipeline.errors import InputError, VerificationFailed, join_capped
 from pipeline.release import archive
 
@@ -44,6 +50,7 @@ SHOWN = 1 << 7  # characters of an untrusted value quoted in a message
 LIMITS_TEXT = (f"at most {MAX_MEMBERS:,} members, {MAX_MEMBER_BYTES // MiB} MiB per file and "
                f"{MAX_TOTAL_BYTES // MiB} MiB in all")
 
+PARQUET_MEMBER = re.compile(r"parquet/([a-z][a-z0-9_]{0,62})\.parquet")
 SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
 DRIVE = re.compile(r"[A-Za-z]:")
 
@@ -332,7 +339,64 @@ def check(path: Path) -> dict[str, str]:
         noun = "problem" if len(found) == 1 else "problems"
         raise VerificationFailed(f"{path} does not match its checksums ({len(found)} {noun}):\n  "
                                  + join_capped(found))
+    duckdb_file = duckdb_beside(path)
+    found = duckdb_problems(duckdb_file, files) if duckdb_file else []
+    if found:
+        noun = "problem" if len(found) == 1 else "problems"
+        raise VerificationFailed(f"{duckdb_file} does not hold the Parquet tables of {path} ({len(found)} "
+                                 f"{noun}):\n  " + join_capped(found))
     return hashes
+
+
+def duckdb_beside(path: Path) -> Path | None:
+    """The release's DuckDB file: `<name>.duckdb` beside it, or `v<version>/<name>.duckdb` (dist/)."""
+    name = path.name.removesuffix(".zip")
+    version = name.removeprefix(f"{config.DATASET_NAME}-")
+    for candidate in (path.parent / f"{name}.duckdb", path.parent / f"v{version}" / f"{name}.duckdb"):
+        if os.path.lexists(candidate):
+            return candidate
+    return None
+
+
+def duckdb_problems(duckdb_file: Path, files: dict[str, Member]) -> list[str]:
+    """How the tables of `duckdb_file` differ from the release's Parquet files (row count, content digest)."""
+    st = os.lstat(duckdb_file)
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+        return [f"unsafe: {duckdb_file.name} is {kind}"]
+    if st.st_size > MAX_MEMBER_BYTES:
+        return [f"too large: {duckdb_file.name} is {st.st_size:,} bytes, over the limit of {MAX_MEMBER_BYTES:,}"]
+    tables = {m[1]: member for relative, member in files.items() if (m := PARQUET_MEMBER.fullmatch(relative))}
+    import duckdb  # only here: verifying a zip or a directory alone does not need it
+
+    found, opened = [], []
+    try:
+        with tempfile.TemporaryDirectory(prefix="verify-") as scratch, \
+                duckdb.connect(str(duckdb_file), read_only=True, config={"threads": 1}) as con:
+            con.execute("SET enable_external_file_cache = false")
+            held = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            for table, member in sorted(tables.items()):
+                if table not in held:
+                    found.append(f"missing: table {table} (parquet/{table}.parquet has no table in {duckdb_file.name})")
+                    continue
+                copy = Path(scratch) / f"{table}.parquet"
+                with open(copy, "xb") as out:
+                    for chunk in read_chunks(member):
+                        out.write(chunk)
+                ours = con.execute(database.DIGEST_SQL.format(relation=table)).fetchone()
+                theirs = con.execute(database.DIGEST_SQL.format(
+                    relation=database.parquet_relation(copy, opened))).fetchone()
+                if ours != theirs:
+                    found.append(f"altered: {database.difference(table, ours, theirs)}")
+            found += [f"extra: table {table[:SHOWN]} in {duckdb_file.name} (no parquet/{table[:SHOWN]}.parquet)"
+                      for table in sorted(held - set(tables) - {"dataset_metadata"})]
+    except duckdb.Error as error:
+        found.append(f"altered: {duckdb_file.name} cannot be read as the release's database "
+                     f"({' '.join(str(error).split())[:SHOWN]})")
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return found
 
 
 def run(path: Path) -> int:

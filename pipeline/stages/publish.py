@@ -54,9 +54,10 @@ def write_csv(df: pd.DataFrame, name: str, path: Path) -> None:
     csv_safe(df, name).to_csv(path, index=False, encoding="utf-8", lineterminator="\n", na_rep="")
 
 
-def database_statements(sources: dict[str, Path], dataset_metadata: dict[str, str]) -> list[str]:
-    """The statements that build the database of every table from `sources`, a Parquet file per table,
-    with every table and column described by COMMENT ON (run by pipeline.database, in one transaction).
+def database_statements(sources: dict[str, Path], dataset_metadata: dict[str, str]) -> list[str | dict[str, str]]:
+    """The statements that build the database of every table from `sources`, a Parquet file per table
+    (which pipeline.database loads by a name DuckDB cannot glob), with every table and column described
+    by COMMENT ON (run by pipeline.database, in one transaction).
     Values are SQL literals: DuckDB's first parameter binding imports pandas and numpy, 0.2 s in a child
     that has imported nothing else."""
     statements, comments = [], []
@@ -65,7 +66,7 @@ def database_statements(sources: dict[str, Path], dataset_metadata: dict[str, st
                    for c in table["columns"]]
         columns.append(f"PRIMARY KEY ({', '.join(table['primary_key'])})")
         statements.append(f"CREATE TABLE {name} ({', '.join(columns)})")
-        statements.append(f"INSERT INTO {name} SELECT * FROM read_parquet({sql_string(str(sources[name].absolute()))})")
+        statements.append({"table": name, "parquet": str(sources[name].absolute())})
         comments.append(f"COMMENT ON TABLE {name} IS {sql_string(table['title'] + '. ' + table['description'])}")
         comments += [f"COMMENT ON COLUMN {name}.{column['name']} IS {sql_string(describe.column_comment(column))}"
                      for column in table["columns"]]
@@ -191,8 +192,8 @@ def stage(sources: dict[str, Path], staging: Path, dataset_metadata: dict[str, s
     """Write every published file into `staging` from the validated tables in `sources`; return the tables.
 
     The DuckDB database is written by a child process (pipeline.database) from the same validated files,
-    on the other CPU, while this one reads the tables and writes Parquet, CSV and the data dictionary.
-    tests/test_outputs.py checks that DuckDB holds the published Parquet's rows.
+    on the other CPU, while this one reads the tables and writes Parquet, CSV and the data dictionary;
+    then the child checks that every table of the database equals its published Parquet file.
     """
     (staging / "parquet").mkdir()
     (staging / "csv").mkdir()
@@ -208,6 +209,7 @@ def stage(sources: dict[str, Path], staging: Path, dataset_metadata: dict[str, s
             write_csv(tables[name], name, staging / "csv" / f"{name}.csv")
             _test_hook_after_table(name)
         (staging / "DATA_DICTIONARY.md").write_text(describe.data_dictionary(tables), encoding="utf-8")
+        writer.compare({name: staging / "parquet" / f"{name}.parquet" for name in sources})
         failure = writer.wait()
     except BaseException:
         writer.stop()  # nothing may write into staging once the caller removes it
