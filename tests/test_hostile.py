@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config, metadata
+from pipeline import config, metadata, output_directory
 from pipeline.errors import InputError, ValidationFailed, capped, report
 from pipeline.release import archive, download, verify
-from pipeline.stages import ingest, publish
+from pipeline.stages import ingest
 from tests.conftest import RAW_TEXT, build, children_of, record, running, serving
 from tests.test_release import NAME, VERSION, run_cli, serve
 
@@ -449,7 +449,7 @@ def test_download_never_writes_through_a_link_or_over_a_file(rel, tmp_path, case
 def fake_generation(directory: Path) -> Path:
     """A directory that carries the marker of a published dataset, and a user's file."""
     directory.mkdir(parents=True)
-    (directory / publish.MARKER).write_text(f"{config.DATASET_NAME} {VERSION}\n", encoding="utf-8")
+    (directory / output_directory.MARKER).write_text(f"{config.DATASET_NAME} {VERSION}\n", encoding="utf-8")
     canary(directory / "parquet" / "facts.parquet")
     return canary(directory / "notes.txt")
 
@@ -494,13 +494,13 @@ def test_only_proven_staging_directories_are_swept(tmp_path):
     shutil.copytree(out.resolve(), copy)
     look_alike = tmp_path / ".out-mine"
     look_alike.mkdir()
-    shutil.copyfile(out / publish.MARKER, look_alike / publish.MARKER)
+    shutil.copyfile(out / output_directory.MARKER, look_alike / output_directory.MARKER)
     canary(look_alike / "notes.txt")
-    abandoned = publish.new_staging(out)  # what a run killed before its swap leaves
+    abandoned = output_directory.new_staging(out)  # what a run killed before its swap leaves
     (abandoned / "parquet").mkdir()
     (abandoned / "parquet" / "facts.parquet").write_bytes(b"partial")
     assert build(config.RAW_FILE, out).code == 0
-    assert copy.is_dir() and (copy / publish.MARKER).is_file() and alive(look_alike / "notes.txt")
+    assert copy.is_dir() and (copy / output_directory.MARKER).is_file() and alive(look_alike / "notes.txt")
     assert not abandoned.exists()
     record("hostile", "hidden .NAME-* siblings carrying the marker", "left alone; only proven staging swept")
 

@@ -4,17 +4,18 @@ directory release nested too deep to walk recursively. Each case keeps a canary 
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import duckdb
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline import config
+from pipeline import config, output_directory
 from pipeline.stages import publish
 from tests.conftest import build, record
-from tests.test_hostile import one_paragraph
-from tests.test_release import NAME, run_cli
+from tests.test_hostile import alive, canary, one_paragraph
+from tests.test_release import NAME, VERSION, run_cli
 
 
 def database_and_parquet_sums(out) -> tuple[float, float]:
@@ -70,3 +71,48 @@ def test_verify_checks_the_release_database_against_its_parquet(rel, tmp_path):
         assert code == 5 and "does not hold the Parquet tables" in stderr and "table checks has" in stderr, stderr
         assert one_paragraph(stderr)
     record("hostile", "release DuckDB file with an altered table", "exit 5, the table named")
+
+
+def release_into(clean_build, dist) -> tuple[int, str]:
+    code, _, stderr = run_cli("release", "--dataset", str(clean_build.out), "--dist", str(dist))
+    return code, stderr
+
+
+def test_release_never_writes_its_zip_through_a_link(clean_build, tmp_path):
+    outside = canary(tmp_path / "outside" / "victim.zip")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / f"{NAME}.zip").symlink_to(outside)
+    code, stderr = release_into(clean_build, dist)
+    assert code == 4 and str(dist) in stderr and one_paragraph(stderr), stderr
+    assert alive(outside) and (dist / f"{NAME}.zip").is_symlink()
+    linked = tmp_path / "linked-dist"  # --dist itself a link to a directory elsewhere
+    linked.symlink_to(outside.parent, target_is_directory=True)
+    code, stderr = release_into(clean_build, linked)
+    assert code == 4 and "not this pipeline's own generation link" in stderr and alive(outside)
+    record("hostile", "release --dist with a link at NAME.zip, or a link as --dist", "exit 4, untouched")
+
+
+def test_release_never_deletes_a_users_folders(clean_build, tmp_path):
+    dist = tmp_path / "dist"
+    mine = [canary(dist / f"v{VERSION}" / "mine.txt"), canary(dist / NAME / "notes.txt")]
+    code, stderr = release_into(clean_build, dist)
+    assert code == 4 and "is not a release written by this pipeline" in stderr and one_paragraph(stderr), stderr
+    assert all(alive(path) for path in mine)
+    record("hostile", "release --dist holding a user's v<version>/ and <name>/", "exit 4, untouched")
+
+
+def test_release_replaces_only_what_it_wrote(clean_build, tmp_path):
+    dist = tmp_path / "dist"
+    assert release_into(clean_build, dist)[0] == 0
+    mine = canary(dist / NAME / "my_notes.txt")
+    code, stderr = release_into(clean_build, dist)
+    assert code == 4 and f"{NAME}/my_notes.txt" in stderr and "did not write" in stderr and alive(mine)
+    mine.unlink()
+    generation = dist.resolve()
+    assert dist.is_symlink()
+    assert (generation / output_directory.MARKER).is_file()
+    assert release_into(clean_build, dist)[0] == 0 and not generation.exists()
+    assert run_cli("verify", str(dist / NAME))[0] == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".dist")] == [os.readlink(dist)]
+    record("hostile", "a user's file inside the release generation", "exit 4, listed, untouched")
