@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config, metadata, output_directory
+from pipeline import config, metadata, output_directory, tree
 from pipeline.errors import InputError, ValidationFailed, capped, report
 from pipeline.release import archive, download, verify
 from pipeline.stages import ingest
@@ -606,5 +606,5 @@ def test_docs_state_the_limits_the_code_enforces():
                    f"{verify.MAX_TOTAL_BYTES // MiB // 1024} GiB in all", f"default {download.TIMEOUT_S}",
                    f"{download.READ_TIMEOUT_S} s timeout per read",
                    f"`SHA256SUMS` {download.MAX_SUMS_BYTES // 1024} KiB",
-                   f"{download.MAX_ZIP_BYTES // MiB} MiB each"):
+                   f"{download.MAX_ZIP_BYTES // MiB} MiB each", f"nested at most {tree.MAX_DEPTH} deep"):
         assert phrase in robustness, phrase

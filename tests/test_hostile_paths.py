@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 
 import duckdb
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline import config, output_directory
 from pipeline.stages import publish
 from tests.conftest import build, record
-from tests.test_hostile import alive, canary, one_paragraph
+from tests.test_hostile import CANARY, alive, canary, one_paragraph
 from tests.test_release import NAME, VERSION, run_cli
 
 
@@ -116,3 +118,56 @@ def test_release_replaces_only_what_it_wrote(clean_build, tmp_path):
     assert run_cli("verify", str(dist / NAME))[0] == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".dist")] == [os.readlink(dist)]
     record("hostile", "a user's file inside the release generation", "exit 4, listed, untouched")
+
+
+@pytest.fixture
+def nested():
+    """Makes d/d/d/... chains `depth` levels below a directory; removes them afterwards one level at a
+    time, from the bottom: shutil.rmtree, rglob and pytest's clean-up of its temporary directories recurse,
+    and would fail on them."""
+    made = []
+
+    def make(root, depth: int):
+        path = root
+        for _ in range(depth):
+            path = path / "d"
+            path.mkdir(parents=True)
+        made.append((root, path))
+        return path
+
+    yield make
+    for top, leaf in made:
+        for child in leaf.iterdir():
+            child.unlink()
+        while leaf != top:
+            leaf.rmdir()
+            leaf = leaf.parent
+
+
+def test_verify_walks_a_deeply_nested_directory_release_without_recursion(rel, tmp_path, nested):
+    """A directory release nested 990 deep raised RecursionError from verify's recursive walk."""
+    copy = tmp_path / NAME  # nothing else in it: 991 entries stay under the 1,000 cap
+    leaf = nested(copy, 990)
+    canary(leaf / "deep.txt")
+    code, _, stderr = run_cli("verify", str(copy))
+    assert code == 5 and "nests directories more than 32 deep" in stderr and one_paragraph(stderr), stderr
+    assert len(stderr) < 2000
+    hostile = tmp_path / f"{NAME}.zip"  # the same in a zip: refused by name, before unpacking
+    with zipfile.ZipFile(rel.zip) as z, zipfile.ZipFile(hostile, "w") as out:
+        for info in z.infolist():
+            out.writestr(info, z.read(info))
+        out.writestr(f"{NAME}/" + "d/" * 990 + "deep.txt", CANARY)
+    code, _, stderr = run_cli("verify", str(hostile))
+    assert code == 5 and "directories nested more than 32 deep" in stderr and one_paragraph(stderr), stderr
+    record("hostile", "release nested 990 directories deep, directory and zip", "exit 5, no recursion")
+
+
+def test_build_refuses_an_out_holding_a_deeply_nested_folder(tmp_path, nested):
+    out = tmp_path / "out"
+    assert build(config.RAW_FILE, out).code == 0
+    leaf = nested(out / "mine", 990)
+    deep = canary(leaf / "deep.txt")
+    result = build(config.RAW_FILE, out)
+    assert result.code == 4 and "did not write" in result.stderr and one_paragraph(result.stderr), result.stderr
+    assert alive(deep)
+    record("hostile", "build --out holding a folder nested 990 deep", "exit 4, untouched")

@@ -7,7 +7,8 @@ A release comes from outside, so it is read as an attacker would write it:
 - member names are checked before anything is read: `..`, absolute paths, backslashes, empty or `.`
   components, duplicates (also after dropping `.` components and ignoring case) are refused;
 - symbolic links and anything but regular files are refused, in zips and in directories (a directory
-  release is walked without following links, and files are opened with O_NOFOLLOW);
+  release is walked iteratively, at most `tree.MAX_DEPTH` deep, without following links, and files
+  are opened with O_NOFOLLOW);
 - the number of members, each member's size and the total size are capped (the limits below), from
   the sizes the zip declares, before anything is decompressed; a member that inflates past its
   declared size is an error;
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline import config, database
+from pipeline import config, database, tree
 from pipeline.errors import InputError, VerificationFailed, join_capped
 from pipeline.release import archive
 
@@ -77,7 +78,14 @@ def name_problem(name: str) -> str | None:
         return "a '..' component"
     if "" in parts or "." in parts:
         return "an empty or '.' component"
+    if len(parts) > tree.MAX_DEPTH:
+        return f"directories nested more than {tree.MAX_DEPTH} deep"
     return None
+
+
+def shown(text: str) -> str:
+    """An untrusted name as quoted in a message: at most SHOWN characters."""
+    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
 
 def normalized(name: str) -> str:
@@ -92,7 +100,7 @@ def check_names(names: list[str], what: str) -> list[str]:
     for name in names:
         problem = name_problem(name)
         if problem:
-            found.append(f"unsafe: {name!r} in {what} has {problem}")
+            found.append(f"unsafe: {shown(name)!r} in {what} has {problem}")
         key = normalized(name).casefold()
         if key in seen:
             found.append(f"duplicate: {name!r} in {what} names the same file as {seen[key]!r}")
@@ -160,29 +168,20 @@ def zip_members(path: Path) -> dict[str, Member]:
 
 
 def directory_members(path: Path) -> dict[str, Member]:
-    """Regular files under a release directory, walked without following links."""
+    """Regular files under a release directory, walked iteratively without following links."""
     found: list[str] = []
     entries: dict[str, int] = {}
-    count = 0
-
-    def walk(directory: Path, prefix: str) -> None:
-        nonlocal count
-        with os.scandir(directory) as it:
-            for entry in it:
-                count += 1
-                if count > MAX_MEMBERS:
-                    raise VerificationFailed(f"{path} holds more than {MAX_MEMBERS:,} entries; nothing was read.")
-                relative = prefix + entry.name
-                if entry.is_symlink():
-                    found.append(f"unsafe: {relative} is a symbolic link")
-                elif entry.is_dir(follow_symlinks=False):
-                    walk(Path(entry.path), relative + "/")
-                elif entry.is_file(follow_symlinks=False):
-                    entries[relative] = entry.stat(follow_symlinks=False).st_size
-                else:
-                    found.append(f"unsafe: {relative} is not a regular file")
-
-    walk(path, "")
+    for count, (relative, kind) in enumerate(tree.entries(path), 1):
+        if count > MAX_MEMBERS:
+            raise VerificationFailed(f"{path} holds more than {MAX_MEMBERS:,} entries; nothing was read.")
+        if kind == "link":
+            found.append(f"unsafe: {relative} is a symbolic link")
+        elif kind == "too deep":
+            found.append(f"unsafe: {shown(relative)} nests directories more than {tree.MAX_DEPTH} deep")
+        elif kind == "file":
+            entries[relative] = os.lstat(path / relative).st_size
+        elif kind == "other":
+            found.append(f"unsafe: {relative} is not a regular file")
     found += check_names(sorted(entries), path.name)
     refuse(path, found, "is not a safe release")
     check_sizes(path, entries)
