@@ -75,9 +75,21 @@ def test_verify_checks_the_release_database_against_its_parquet(rel, tmp_path):
     record("hostile", "release DuckDB file with an altered table", "exit 5, the table named")
 
 
-def release_into(clean_build, dist) -> tuple[int, str]:
-    code, _, stderr = run_cli("release", "--dataset", str(clean_build.out), "--dist", str(dist))
+def release_into(clean_build, dist, dataset=None) -> tuple[int, str]:
+    code, _, stderr = run_cli("release", "--dataset", str(dataset or clean_build.out), "--dist", str(dist))
     return code, stderr
+
+
+def test_release_refuses_a_database_that_differs_from_its_parquet(clean_build, tmp_path):
+    """`make release` shipped whatever DuckDB file the dataset held; it now verifies the release it
+    wrote, the DuckDB file against the Parquet files included."""
+    dataset = tmp_path / "output"
+    shutil.copytree(clean_build.out.resolve(), dataset)
+    tampered_database(clean_build.out / config.DUCKDB_FILE, dataset / config.DUCKDB_FILE)
+    code, stderr = release_into(clean_build, tmp_path / "dist", dataset)
+    assert code == 5 and "table checks has" in stderr and one_paragraph(stderr), stderr
+    assert not os.path.lexists(tmp_path / "dist") and [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    record("hostile", "release of a dataset whose DuckDB table differs from Parquet", "exit 5, nothing written")
 
 
 def test_release_never_writes_its_zip_through_a_link(clean_build, tmp_path):

@@ -31,7 +31,7 @@ import yaml
 from pipeline import config, metadata, output_directory, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
-from pipeline.release import archive, card, croissant, datapackage, project
+from pipeline.release import archive, card, croissant, datapackage, project, verify
 
 DIST_DIR = config.ROOT / "dist"
 EXTRA_FILES = {
@@ -158,6 +158,7 @@ def build(dataset: Path = config.OUTPUT_DIR, dist: Path = DIST_DIR, epoch: int |
         stage(dataset, release.directory, tables, changelog, epoch)
         archive.write_zip(release.directory, release.zip, epoch)
         write_assets(release, dataset)
+        verify.check(release.directory)  # as a user will: its checksums, and DuckDB against Parquet
 
     dist = dist.absolute()
     dist.parent.mkdir(parents=True, exist_ok=True)
