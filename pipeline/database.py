@@ -30,7 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.errors import OutputError
+from pipeline.errors import OutputError, capped
 
 # A request is small (about 400 statements, a few hundred KB); more than this is not one of ours.
 MAX_REQUEST_BYTES = 16 << 20
@@ -202,7 +202,8 @@ def _serve(parent: int | None) -> int:
         for fd in opened:
             os.close(fd)
     if differences:
-        print("the database does not hold what the Parquet files hold: " + "; ".join(differences), file=sys.stderr)
+        print("the database does not hold what the Parquet files hold: " + "; ".join(capped(differences)),
+              file=sys.stderr)
         return 1
     return 0
 
