@@ -186,7 +186,10 @@ def _serve(parent: int | None) -> int:
         sql = "COMMIT"
         con.execute("COMMIT")
         sql = "the comparison with the Parquet files"
-        differences = compare(con, sys.stdin.buffer.readline(MAX_REQUEST_BYTES + 1), opened)
+        # The tables' digests while publish still writes Parquet; the files' once it has written them.
+        tables = digests(con, {statement["table"]: statement["table"]
+                               for statement in request["statements"] if not isinstance(statement, str)})
+        differences = compare(con, tables, sys.stdin.buffer.readline(MAX_REQUEST_BYTES + 1), opened)
         con.execute("USE memory")
         con.execute("DETACH dataset")
     except duckdb.Error as error:
@@ -208,17 +211,25 @@ def _serve(parent: int | None) -> int:
     return 0
 
 
-def compare(con, message: bytes, opened: list[int]) -> list[str]:
-    """The tables of the database that differ from the Parquet file the message names for them."""
+def compare(con, tables: dict[str, tuple[int, str]], message: bytes, opened: list[int]) -> list[str]:
+    """How the tables of the database, whose digests are `tables`, differ from the Parquet file the
+    message names for each."""
     if not message:
         return []  # no Parquet files to compare with (a caller that only writes)
-    problems = []
-    for table, path in json.loads(message)["compare"].items():
-        ours = con.execute(DIGEST_SQL.format(relation=table)).fetchone()
-        theirs = con.execute(DIGEST_SQL.format(relation=parquet_relation(path, opened))).fetchone()
-        if ours != theirs:
-            problems.append(difference(table, ours, theirs))
-    return problems
+    files = json.loads(message)["compare"]
+    theirs = digests(con, {table: parquet_relation(path, opened) for table, path in files.items()})
+    ours = {**tables, **digests(con, {table: table for table in files if table not in tables})}
+    return [difference(table, ours[table], theirs[table]) for table in files if ours[table] != theirs[table]]
+
+
+def digests(con, relations: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """The digest (DIGEST_SQL) of each relation, by name, in one query: 21 queries took twice as long."""
+    if not relations:
+        return {}
+    sql = " UNION ALL ".join(f"SELECT {index} AS i, * FROM ({DIGEST_SQL.format(relation=relation)})"
+                             for index, relation in enumerate(relations.values()))
+    rows = dict((index, (count, digest)) for index, count, digest in con.execute(sql).fetchall())
+    return {name: rows[index] for index, name in enumerate(relations)}
 
 
 def difference(table: str, database: tuple[int, str], parquet: tuple[int, str]) -> str:

@@ -374,19 +374,19 @@ def duckdb_problems(duckdb_file: Path, files: dict[str, Member]) -> list[str]:
                 duckdb.connect(str(duckdb_file), read_only=True, config={"threads": 1}) as con:
             con.execute("SET enable_external_file_cache = false")
             held = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-            for table, member in sorted(tables.items()):
-                if table not in held:
-                    found.append(f"missing: table {table} (parquet/{table}.parquet has no table in {duckdb_file.name})")
-                    continue
-                copy = Path(scratch) / f"{table}.parquet"
-                with open(copy, "xb") as out:
-                    for chunk in read_chunks(member):
+            found += [f"missing: table {table} (parquet/{table}.parquet has no table in {duckdb_file.name})"
+                      for table in sorted(set(tables) - held)]
+            copies = {}
+            for table in sorted(set(tables) & held):
+                copies[table] = Path(scratch) / f"{table}.parquet"
+                with open(copies[table], "xb") as out:
+                    for chunk in read_chunks(tables[table]):
                         out.write(chunk)
-                ours = con.execute(database.DIGEST_SQL.format(relation=table)).fetchone()
-                theirs = con.execute(database.DIGEST_SQL.format(
-                    relation=database.parquet_relation(copy, opened))).fetchone()
-                if ours != theirs:
-                    found.append(f"altered: {database.difference(table, ours, theirs)}")
+            ours = database.digests(con, {table: f'"{table}"' for table in copies})
+            theirs = database.digests(con, {table: database.parquet_relation(path, opened)
+                                            for table, path in copies.items()})
+            found += [f"altered: {database.difference(table, ours[table], theirs[table])}"
+                      for table in copies if ours[table] != theirs[table]]
             found += [f"extra: table {table[:SHOWN]} in {duckdb_file.name} (no parquet/{table[:SHOWN]}.parquet)"
                       for table in sorted(held - set(tables) - {"dataset_metadata"})]
     except duckdb.Error as error:
