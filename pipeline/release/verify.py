@@ -371,7 +371,8 @@ def duckdb_problems(duckdb_file: Path, files: dict[str, Member]) -> list[str]:
     found, opened = [], []
     try:
         with tempfile.TemporaryDirectory(prefix="verify-") as scratch, \
-                duckdb.connect(str(duckdb_file), read_only=True, config={"threads": 1}) as con:
+                duckdb.connect(str(duckdb_file), read_only=True,
+                               config={"threads": 1, "autoinstall_known_extensions": False}) as con:
             con.execute("SET enable_external_file_cache = false")
             held = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             found += [f"missing: table {table} (parquet/{table}.parquet has no table in {duckdb_file.name})"
