@@ -56,7 +56,8 @@ $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/stages/validate.py pipel
 	$(call queue,validate)
 
 $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/stages/publish.py pipeline/describe.py \
-		pipeline/database.py pipeline/arrow.py $(CATALOG) pipeline/stages/batch.py pipeline/catalog/tables.yaml \
+		pipeline/database.py pipeline/output_directory.py pipeline/tree.py pipeline/arrow.py $(CATALOG) \
+		pipeline/stages/batch.py pipeline/catalog/tables.yaml \
 		$(COMMON)
 	@echo publish >> $(QUEUE)
 	$(PY) -m pipeline.stages.batch $(QUEUE)

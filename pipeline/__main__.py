@@ -31,10 +31,12 @@ def build(args: argparse.Namespace) -> None:
 
 
 def _build(args: argparse.Namespace, started: float) -> None:
+    from pipeline import output_directory
     from pipeline.stages import extract, ingest, publish, tables, validate
 
     if not args.check and args.out.absolute().parent.is_dir():
-        publish.check_target(args.out.absolute())  # refuse a foreign --out before the work, not after
+        # Refuse a foreign --out before the work, not after.
+        output_directory.check_target(args.out.absolute(), publish.OUTPUT)
     with tempfile.TemporaryDirectory(prefix="baoshan-build-") as scratch:
         build_dir = Path(args.build_dir) if args.build_dir else Path(scratch)
         paths = config.build_paths(build_dir)

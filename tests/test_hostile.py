@@ -5,6 +5,7 @@ survives untouched."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import http.server
 import io
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config, metadata
+from pipeline import config, metadata, output_directory, tree
 from pipeline.errors import InputError, ValidationFailed, capped, report
 from pipeline.release import archive, download, verify
-from pipeline.stages import ingest, publish
+from pipeline.stages import ingest
 from tests.conftest import RAW_TEXT, build, children_of, record, running, serving
 from tests.test_release import NAME, VERSION, run_cli, serve
 
@@ -327,6 +328,62 @@ def test_trickling_server_hits_the_overall_deadline(tmp_path, behaviour):
     record("hostile", f"server sending a byte every 0.25 s ({behaviour})", "exit 2 at the --timeout deadline")
 
 
+def redirecting_server(root: Path, body_bytes: int, header_bytes: int, sent: list[int]):
+    """A server whose every path outside /moved/ answers 302 to /moved/<path>, with `header_bytes` of
+    extra headers and a body of up to `body_bytes` (no Content-Length), counting in `sent` the body
+    bytes each redirect got onto the wire; /moved/ serves the files under `root`."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path.startswith("/moved/"):
+                self.path = self.path.removeprefix("/moved")
+                return super().do_GET()
+            self.send_response(302)
+            self.send_header("Location", f"/moved{self.path}")
+            for i in range(header_bytes // 1024):
+                self.send_header(f"X-Padding-{i}", "p" * 1000)
+            self.end_headers()
+            written = 0
+            with contextlib.suppress(OSError):
+                while written < body_bytes:
+                    self.wfile.write(b"0" * 65536)
+                    self.wfile.flush()
+                    written += 65536
+            sent.append(written)
+            self.close_connection = True
+
+    return serving(functools.partial(Handler, directory=str(root)))
+
+
+def test_download_follows_a_redirect_without_reading_its_body(rel, tmp_path):
+    """Each asset answers 302 with a 64 MiB body (standing in for an endless one): urllib read it into
+    memory before following the redirect, past every cap. The body is never read: the server gets only
+    what the socket buffers take before the download closes the connection."""
+    sent: list[int] = []
+    with redirecting_server(rel.zip.parent, 64 * MiB, 0, sent) as url:
+        code, _, stderr = run_cli("download", "--version", VERSION, "--base-url", url, "--dest",
+                                  str(tmp_path / "got"), "--timeout", "60")
+    assert code == 0, stderr
+    assert len(sent) == 3 and max(sent) < 16 * MiB, sent
+    record("hostile", "302 with a 64 MiB body before each asset", "followed without reading the body")
+
+
+def test_redirect_headers_count_against_the_cap(rel, tmp_path):
+    """Every byte read from the network counts: a redirect with 90 KiB of headers is past the 64 KiB
+    cap of SHA256SUMS before any body is read."""
+    sent: list[int] = []
+    with redirecting_server(rel.zip.parent, 0, 90 * 1024, sent) as url:
+        code, _, stderr = run_cli("download", "--version", VERSION, "--base-url", url, "--dest",
+                                  str(tmp_path / "got"), "--timeout", "60")
+    assert code == 5 and f"more than {download.MAX_SUMS_BYTES:,} bytes" in stderr, stderr
+    assert "headers and redirects count" in stderr and one_paragraph(stderr)
+    assert list((tmp_path / "got").iterdir()) == []
+    record("hostile", "redirect with 90 KiB of headers", "exit 5 at the 64 KiB cap")
+
+
 def mirror(rel, tmp_path: Path, zip_path: Path) -> Path:
     """A release page serving `zip_path` as the release zip, with a SHA256SUMS that lists it."""
     root = tmp_path / "mirror"
@@ -392,7 +449,7 @@ def test_download_never_writes_through_a_link_or_over_a_file(rel, tmp_path, case
 def fake_generation(directory: Path) -> Path:
     """A directory that carries the marker of a published dataset, and a user's file."""
     directory.mkdir(parents=True)
-    (directory / publish.MARKER).write_text(f"{config.DATASET_NAME} {VERSION}\n", encoding="utf-8")
+    (directory / output_directory.MARKER).write_text(f"{config.DATASET_NAME} {VERSION}\n", encoding="utf-8")
     canary(directory / "parquet" / "facts.parquet")
     return canary(directory / "notes.txt")
 
@@ -437,13 +494,13 @@ def test_only_proven_staging_directories_are_swept(tmp_path):
     shutil.copytree(out.resolve(), copy)
     look_alike = tmp_path / ".out-mine"
     look_alike.mkdir()
-    shutil.copyfile(out / publish.MARKER, look_alike / publish.MARKER)
+    shutil.copyfile(out / output_directory.MARKER, look_alike / output_directory.MARKER)
     canary(look_alike / "notes.txt")
-    abandoned = publish.new_staging(out)  # what a run killed before its swap leaves
+    abandoned = output_directory.new_staging(out)  # what a run killed before its swap leaves
     (abandoned / "parquet").mkdir()
     (abandoned / "parquet" / "facts.parquet").write_bytes(b"partial")
     assert build(config.RAW_FILE, out).code == 0
-    assert copy.is_dir() and (copy / publish.MARKER).is_file() and alive(look_alike / "notes.txt")
+    assert copy.is_dir() and (copy / output_directory.MARKER).is_file() and alive(look_alike / "notes.txt")
     assert not abandoned.exists()
     record("hostile", "hidden .NAME-* siblings carrying the marker", "left alone; only proven staging swept")
 
@@ -549,5 +606,5 @@ def test_docs_state_the_limits_the_code_enforces():
                    f"{verify.MAX_TOTAL_BYTES // MiB // 1024} GiB in all", f"default {download.TIMEOUT_S}",
                    f"{download.READ_TIMEOUT_S} s timeout per read",
                    f"`SHA256SUMS` {download.MAX_SUMS_BYTES // 1024} KiB",
-                   f"{download.MAX_ZIP_BYTES // MiB} MiB each"):
+                   f"{download.MAX_ZIP_BYTES // MiB} MiB each", f"nested at most {tree.MAX_DEPTH} deep"):
         assert phrase in robustness, phrase

@@ -7,6 +7,10 @@
         and SHA256SUMS over these assets
 
 The DuckDB file stays outside the zip because DuckDB does not promise byte-identical files.
+
+dist/ is replaced whole, with the guards of `build --out` (pipeline/output_directory.py): it becomes a
+link to the generation holding this release, and a dist/ holding anything this pipeline did not write
+(a user's file, a link) is refused, exit 4.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
-from pipeline import config, metadata, site
+from pipeline import config, metadata, output_directory, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
-from pipeline.release import archive, card, croissant, datapackage, project
+from pipeline.release import archive, card, croissant, datapackage, project, verify
 
 DIST_DIR = config.ROOT / "dist"
 EXTRA_FILES = {
@@ -41,6 +45,11 @@ EXTRA_FILES = {
                       "a RecordSet per table with a Field per column; `mlcroissant` loads every table.",
     "index.html": "The dataset page: charts, every table, and every figure linked to its sentence; opens offline.",
 }
+
+
+# --dist is replaced whole, like build --out: a link to the generation that holds the release,
+# never written through a link, never deleting what this pipeline did not write.
+RELEASE = output_directory.Kind(option="--dist", what="a release written", layout=set)
 
 
 @dataclass
@@ -142,19 +151,21 @@ def build(dataset: Path = config.OUTPUT_DIR, dist: Path = DIST_DIR, epoch: int |
     if epoch is None:
         epoch = project.release_epoch(tables["documents"]["publication_date"].iloc[0])
     name = project.release_name(version)
-    dist.mkdir(parents=True, exist_ok=True)
+
+    def write(generation: Path) -> None:
+        release = laid_out(generation, name, version)
+        release.directory.mkdir()
+        stage(dataset, release.directory, tables, changelog, epoch)
+        archive.write_zip(release.directory, release.zip, epoch)
+        write_assets(release, dataset)
+        verify.check(release.directory)  # as a user will: its checksums, and DuckDB against Parquet
+
+    dist = dist.absolute()
+    dist.parent.mkdir(parents=True, exist_ok=True)
+    output_directory.replace(dist, RELEASE, write)
+    return laid_out(dist, name, version)
+
+
+def laid_out(dist: Path, name: str, version: str) -> Release:
     assets = assets_dir(dist, version)
-    release = Release(dist / name, dist / f"{name}.zip", assets, assets / f"{name}.duckdb")
-    staging = dist / f".{name}-staging"
-    for old in (staging, release.directory, release.assets):
-        shutil.rmtree(old, ignore_errors=True)
-    staging.mkdir()
-    try:
-        stage(dataset, staging, tables, changelog, epoch)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    staging.rename(release.directory)
-    archive.write_zip(release.directory, release.zip, epoch)
-    write_assets(release, dataset)
-    return release
+    return Release(dist / name, dist / f"{name}.zip", assets, assets / f"{name}.duckdb")

@@ -4,7 +4,9 @@ SHA256SUMS, verify it and unpack it.
 The server is untrusted. Every asset has a size cap (checked against Content-Length before reading
 and again while reading), every read has a timeout, and the whole download has a deadline
 (`--timeout`) that a watchdog enforces by shutting the sockets, so a server that streams forever or
-sends a byte every few seconds is refused. Assets are streamed to a private scratch directory inside
+sends a byte every few seconds is refused. Every byte read counts against the asset's cap: status
+lines and headers too, those of redirects included, and a redirect is followed without reading its
+body. Assets are streamed to a private scratch directory inside
 --dest, hashed on the way, and only moved into place once verified; nothing is written through a
 link and no existing file is replaced.
 """
@@ -84,8 +86,57 @@ class Deadline:
         self._timer.cancel()
 
 
-def _watched(base: type[http.client.HTTPConnection], deadline: Deadline) -> type:
+class Budget:
+    """The bytes one asset may take from the network: status lines, headers and the headers of every
+    redirect count, not only the body, so no part of a response escapes the asset's cap."""
+
+    def __init__(self, url: str, cap: int):
+        self.url, self.cap, self.used = url, cap, 0
+
+    def spend(self, data: bytes | int | None) -> None:
+        self.used += data if isinstance(data, int) else len(data or b"")
+        if self.used > self.cap:
+            raise VerificationFailed(f"{self.url} sent more than {self.cap:,} bytes, the limit for this asset "
+                                     "(headers and redirects count); the download was stopped and nothing was kept.")
+
+
+class Counted:
+    """A response's socket file whose every read is charged to a Budget."""
+
+    def __init__(self, raw, budget: Budget):
+        self._raw, self._budget = raw, budget
+
+    def _charged(self, data: bytes) -> bytes:
+        self._budget.spend(data)
+        return data
+
+    def read(self, *args) -> bytes:
+        return self._charged(self._raw.read(*args))
+
+    def read1(self, *args) -> bytes:
+        return self._charged(self._raw.read1(*args))
+
+    def readline(self, *args) -> bytes:
+        return self._charged(self._raw.readline(*args))
+
+    def readinto(self, buffer) -> int:
+        count = self._raw.readinto(buffer)
+        self._budget.spend(count)
+        return count
+
+    def __getattr__(self, name: str):  # peek, close, fileno, ...: nothing is consumed
+        return getattr(self._raw, name)
+
+
+def _watched(base: type[http.client.HTTPConnection], deadline: Deadline, budget: Budget) -> type:
+    class Response(http.client.HTTPResponse):
+        def __init__(self, sock, *args, **kwargs):
+            super().__init__(sock, *args, **kwargs)
+            self.fp = Counted(self.fp, budget)
+
     class Watched(base):  # type: ignore[valid-type, misc]
+        response_class = Response
+
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             create = self._create_connection
@@ -93,19 +144,32 @@ def _watched(base: type[http.client.HTTPConnection], deadline: Deadline) -> type
     return Watched
 
 
-def opener(deadline: Deadline) -> urllib.request.OpenerDirector:
-    """HTTP and HTTPS only (a redirect to file: or ftp: is an error), every socket under the deadline."""
+class RedirectWithoutBody(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect without reading its body: urllib's handler reads the whole body into memory
+    first, so a server could send an endless one past every cap."""
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        fp.close()  # a closed response reads as empty
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def opener(deadline: Deadline, budget: Budget) -> urllib.request.OpenerDirector:
+    """HTTP and HTTPS only (a redirect to file: or ftp: is an error), every socket under the deadline
+    and every byte read charged to `budget`."""
 
     class HTTP(urllib.request.HTTPHandler):
         def http_open(self, req):
-            return self.do_open(_watched(http.client.HTTPConnection, deadline), req)
+            return self.do_open(_watched(http.client.HTTPConnection, deadline, budget), req)
 
     class HTTPS(urllib.request.HTTPSHandler):
         def https_open(self, req):
-            return self.do_open(_watched(http.client.HTTPSConnection, deadline), req, context=self._context)
+            return self.do_open(_watched(http.client.HTTPSConnection, deadline, budget), req,
+                                context=self._context)
 
     director = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler(), HTTP(), HTTPS(), urllib.request.HTTPRedirectHandler(),
+    for handler in (urllib.request.ProxyHandler(), HTTP(), HTTPS(), RedirectWithoutBody(),
                     urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
         director.add_handler(handler)
     return director
@@ -117,7 +181,7 @@ def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> t
     sha, size, chunks = hashlib.sha256(), 0, []
     try:
         timeout = max(0.1, min(READ_TIMEOUT_S, deadline.remaining()))
-        with opener(deadline).open(url, timeout=timeout) as response:
+        with opener(deadline, Budget(url, cap)).open(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length", "")
             if length.isdigit() and int(length) > cap:
                 raise VerificationFailed(f"{url} is {int(length):,} bytes, over the limit of {cap:,} for this "

@@ -7,11 +7,16 @@ A release comes from outside, so it is read as an attacker would write it:
 - member names are checked before anything is read: `..`, absolute paths, backslashes, empty or `.`
   components, duplicates (also after dropping `.` components and ignoring case) are refused;
 - symbolic links and anything but regular files are refused, in zips and in directories (a directory
-  release is walked without following links, and files are opened with O_NOFOLLOW);
+  release is walked iteratively, at most `tree.MAX_DEPTH` deep, without following links, and files
+  are opened with O_NOFOLLOW);
 - the number of members, each member's size and the total size are capped (the limits below), from
   the sizes the zip declares, before anything is decompressed; a member that inflates past its
   declared size is an error;
 - everything is read in chunks, so memory stays bounded whatever the sizes.
+
+The release's DuckDB file, when it lies beside the release (`<name>.duckdb`, as `download` leaves it)
+or in the release page's assets (`v<version>/<name>.duckdb`, as `make release` does), must hold every
+Parquet table of the release: the same row count and content digest (`pipeline.database.DIGEST_SQL`).
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ import json
 import os
 import re
 import stat
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline import config, database, tree
 from pipeline.errors import InputError, VerificationFailed, join_capped
 from pipeline.release import archive
 
@@ -44,6 +51,7 @@ SHOWN = 1 << 7  # characters of an untrusted value quoted in a message
 LIMITS_TEXT = (f"at most {MAX_MEMBERS:,} members, {MAX_MEMBER_BYTES // MiB} MiB per file and "
                f"{MAX_TOTAL_BYTES // MiB} MiB in all")
 
+PARQUET_MEMBER = re.compile(r"parquet/([a-z][a-z0-9_]{0,62})\.parquet")
 SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
 DRIVE = re.compile(r"[A-Za-z]:")
 
@@ -70,7 +78,14 @@ def name_problem(name: str) -> str | None:
         return "a '..' component"
     if "" in parts or "." in parts:
         return "an empty or '.' component"
+    if len(parts) > tree.MAX_DEPTH:
+        return f"directories nested more than {tree.MAX_DEPTH} deep"
     return None
+
+
+def shown(text: str) -> str:
+    """An untrusted name as quoted in a message: at most SHOWN characters."""
+    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
 
 def normalized(name: str) -> str:
@@ -85,7 +100,7 @@ def check_names(names: list[str], what: str) -> list[str]:
     for name in names:
         problem = name_problem(name)
         if problem:
-            found.append(f"unsafe: {name!r} in {what} has {problem}")
+            found.append(f"unsafe: {shown(name)!r} in {what} has {problem}")
         key = normalized(name).casefold()
         if key in seen:
             found.append(f"duplicate: {name!r} in {what} names the same file as {seen[key]!r}")
@@ -153,29 +168,20 @@ def zip_members(path: Path) -> dict[str, Member]:
 
 
 def directory_members(path: Path) -> dict[str, Member]:
-    """Regular files under a release directory, walked without following links."""
+    """Regular files under a release directory, walked iteratively without following links."""
     found: list[str] = []
     entries: dict[str, int] = {}
-    count = 0
-
-    def walk(directory: Path, prefix: str) -> None:
-        nonlocal count
-        with os.scandir(directory) as it:
-            for entry in it:
-                count += 1
-                if count > MAX_MEMBERS:
-                    raise VerificationFailed(f"{path} holds more than {MAX_MEMBERS:,} entries; nothing was read.")
-                relative = prefix + entry.name
-                if entry.is_symlink():
-                    found.append(f"unsafe: {relative} is a symbolic link")
-                elif entry.is_dir(follow_symlinks=False):
-                    walk(Path(entry.path), relative + "/")
-                elif entry.is_file(follow_symlinks=False):
-                    entries[relative] = entry.stat(follow_symlinks=False).st_size
-                else:
-                    found.append(f"unsafe: {relative} is not a regular file")
-
-    walk(path, "")
+    for count, (relative, kind) in enumerate(tree.entries(path), 1):
+        if count > MAX_MEMBERS:
+            raise VerificationFailed(f"{path} holds more than {MAX_MEMBERS:,} entries; nothing was read.")
+        if kind == "link":
+            found.append(f"unsafe: {relative} is a symbolic link")
+        elif kind == "too deep":
+            found.append(f"unsafe: {shown(relative)} nests directories more than {tree.MAX_DEPTH} deep")
+        elif kind == "file":
+            entries[relative] = os.lstat(path / relative).st_size
+        elif kind == "other":
+            found.append(f"unsafe: {relative} is not a regular file")
     found += check_names(sorted(entries), path.name)
     refuse(path, found, "is not a safe release")
     check_sizes(path, entries)
@@ -332,7 +338,65 @@ def check(path: Path) -> dict[str, str]:
         noun = "problem" if len(found) == 1 else "problems"
         raise VerificationFailed(f"{path} does not match its checksums ({len(found)} {noun}):\n  "
                                  + join_capped(found))
+    duckdb_file = duckdb_beside(path)
+    found = duckdb_problems(duckdb_file, files) if duckdb_file else []
+    if found:
+        noun = "problem" if len(found) == 1 else "problems"
+        raise VerificationFailed(f"{duckdb_file} does not hold the Parquet tables of {path} ({len(found)} "
+                                 f"{noun}):\n  " + join_capped(found))
     return hashes
+
+
+def duckdb_beside(path: Path) -> Path | None:
+    """The release's DuckDB file: `<name>.duckdb` beside it, or `v<version>/<name>.duckdb` (dist/)."""
+    name = path.name.removesuffix(".zip")
+    version = name.removeprefix(f"{config.DATASET_NAME}-")
+    for candidate in (path.parent / f"{name}.duckdb", path.parent / f"v{version}" / f"{name}.duckdb"):
+        if os.path.lexists(candidate):
+            return candidate
+    return None
+
+
+def duckdb_problems(duckdb_file: Path, files: dict[str, Member]) -> list[str]:
+    """How the tables of `duckdb_file` differ from the release's Parquet files (row count, content digest)."""
+    st = os.lstat(duckdb_file)
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+        return [f"unsafe: {duckdb_file.name} is {kind}"]
+    if st.st_size > MAX_MEMBER_BYTES:
+        return [f"too large: {duckdb_file.name} is {st.st_size:,} bytes, over the limit of {MAX_MEMBER_BYTES:,}"]
+    tables = {m[1]: member for relative, member in files.items() if (m := PARQUET_MEMBER.fullmatch(relative))}
+    import duckdb  # only here: verifying a zip or a directory alone does not need it
+
+    found, opened = [], []
+    try:
+        with tempfile.TemporaryDirectory(prefix="verify-") as scratch, \
+                duckdb.connect(str(duckdb_file), read_only=True,
+                               config={"threads": 1, "autoinstall_known_extensions": False}) as con:
+            con.execute("SET enable_external_file_cache = false")
+            held = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            found += [f"missing: table {table} (parquet/{table}.parquet has no table in {duckdb_file.name})"
+                      for table in sorted(set(tables) - held)]
+            copies = {}
+            for table in sorted(set(tables) & held):
+                copies[table] = Path(scratch) / f"{table}.parquet"
+                with open(copies[table], "xb") as out:
+                    for chunk in read_chunks(tables[table]):
+                        out.write(chunk)
+            ours = database.digests(con, {table: f'"{table}"' for table in copies})
+            theirs = database.digests(con, {table: database.parquet_relation(path, opened)
+                                            for table, path in copies.items()})
+            found += [f"altered: {database.difference(table, ours[table], theirs[table])}"
+                      for table in copies if ours[table] != theirs[table]]
+            found += [f"extra: table {table[:SHOWN]} in {duckdb_file.name} (no parquet/{table[:SHOWN]}.parquet)"
+                      for table in sorted(held - set(tables) - {"dataset_metadata"})]
+    except duckdb.Error as error:
+        found.append(f"altered: {duckdb_file.name} cannot be read as the release's database "
+                     f"({' '.join(str(error).split())[:SHOWN]})")
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return found
 
 
 def run(path: Path) -> int:
