@@ -175,9 +175,9 @@ def test_release_is_refused_without_a_changelog_entry(clean_build, tmp_path, mon
     assert not (tmp_path / "dist").exists()
 
 
-def test_verify_accepts_the_release_zip_and_directory(rel):
+def test_verify_accepts_the_release_zip_and_directory(rel, registered):
     for path in (rel.zip, rel.directory):
-        code, stdout, stderr = run_cli("verify", str(path))
+        code, stdout, stderr = run_cli("verify", str(path), "--registry", str(registered))
         assert code == 0, stderr
         assert "verified" in stdout
 
@@ -259,11 +259,11 @@ def serve(directory: Path):
         yield url
 
 
-def test_download_fetches_verifies_and_unpacks(rel, tmp_path):
+def test_download_fetches_verifies_and_unpacks(rel, registered, tmp_path):
     dist = rel.zip.parent
     with serve(dist) as url:
         code, stdout, stderr = run_cli("download", "--version", VERSION, "--base-url", url,
-                                       "--dest", str(tmp_path / "got"))
+                                       "--dest", str(tmp_path / "got"), "--registry", str(registered))
     assert code == 0, stderr
     unpacked = tmp_path / "got" / NAME
     assert verify.run(unpacked) == len(archive.files_under(rel.directory))

@@ -27,7 +27,7 @@ import yaml
 from pipeline import config, metadata, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
-from pipeline.release import archive, card, croissant, datapackage, project
+from pipeline.release import archive, card, citation, croissant, datapackage, project, registry
 
 DIST_DIR = config.ROOT / "dist"
 EXTRA_FILES = {
@@ -49,6 +49,8 @@ class Release:
     zip: Path
     assets: Path
     duckdb: Path
+    version: str
+    released: str  # the release date, ISO 8601
 
 
 def assets_dir(dist: Path, version: str) -> Path:
@@ -91,7 +93,7 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     shutil.copyfile(project.CHANGELOG, staging / "CHANGELOG.md")
     texts = {
         "README.md": card.dataset_card(tables, documents, manifest, released, changelog),
-        "CITATION.cff": card.citation(documents, manifest, released),
+        "CITATION.cff": citation.cff_text(released),
         "LICENSE": card.licence(manifest, released),
     }
     for name, text in texts.items():
@@ -144,7 +146,8 @@ def build(dataset: Path = config.OUTPUT_DIR, dist: Path = DIST_DIR, epoch: int |
     name = project.release_name(version)
     dist.mkdir(parents=True, exist_ok=True)
     assets = assets_dir(dist, version)
-    release = Release(dist / name, dist / f"{name}.zip", assets, assets / f"{name}.duckdb")
+    released = datetime.fromtimestamp(epoch, UTC).date().isoformat()
+    release = Release(dist / name, dist / f"{name}.zip", assets, assets / f"{name}.duckdb", version, released)
     staging = dist / f".{name}-staging"
     for old in (staging, release.directory, release.assets):
         shutil.rmtree(old, ignore_errors=True)
@@ -158,3 +161,17 @@ def build(dataset: Path = config.OUTPUT_DIR, dist: Path = DIST_DIR, epoch: int |
     archive.write_zip(release.directory, release.zip, epoch)
     write_assets(release, dataset)
     return release
+
+
+def register(release: Release, registry_path: Path = registry.REGISTRY, root: Path = config.ROOT) -> bool:
+    """What `make release` writes into the repository, to commit with the release: the release's digests in
+    the registry (False when already there), and CITATION.cff and .zenodo.json at the root, from the same
+    declaration as the release's copy."""
+    entry = registry.Entry(version=release.version, date=release.released,
+                           zip=archive.sha256_file(release.zip),
+                           sums=archive.sha256_file(release.assets / archive.SUMS),
+                           contents=archive.sha256_file(release.directory / archive.SUMS))
+    added = registry.record(entry, registry_path)
+    (root / citation.ROOT_CITATION.name).write_text(citation.cff_text(release.released), encoding="utf-8")
+    (root / citation.ROOT_ZENODO.name).write_text(citation.zenodo_text(release.released), encoding="utf-8")
+    return added

@@ -9,7 +9,6 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import yaml
 
 from pipeline import config, metadata
 from pipeline.describe import _cell
@@ -189,31 +188,6 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
     ]
     return "\n".join(sections).rstrip() + "\n"
 
-
-def citation(documents: dict[str, Any], manifest: dict[str, Any], released: str) -> str:
-    """CITATION.cff (CFF 1.2.0)."""
-    cff = {
-        "cff-version": "1.2.0",
-        "message": "If you use this dataset, please cite it as below.",
-        "type": "dataset",
-        "title": f"{config.DATASET_NAME}: Baoshan resettlement sites, every figure in one government reply",
-        "version": config.version(),
-        "date-released": released,
-        "license": "CC-BY-4.0",
-        "abstract": project.description(),
-        "authors": [{"name": project.AUTHOR}],
-        "keywords": ["resettlement", "poverty alleviation", "Baoshan", "open data"],
-        "references": [{
-            "type": "government-document",
-            "title": manifest["title_zh"],
-            "authors": [{"name": f"{documents['publisher_zh']} ({documents['publisher_en']})"}],
-            "date-published": documents["publication_date"],
-            "notes": f"Index number {documents['index_number']}; {manifest['title_en']}.",
-        }],
-    }
-    if manifest.get("source_url"):
-        cff["references"][0]["url"] = manifest["source_url"]
-    return yaml.safe_dump(cff, allow_unicode=True, sort_keys=False, width=1000)
 
 
 def licence(manifest: dict[str, Any], released: str) -> str:

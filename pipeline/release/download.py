@@ -27,9 +27,8 @@ import zipfile
 from pathlib import Path
 
 from pipeline.errors import InputError, OutputError, VerificationFailed, join_capped
-from pipeline.release import archive, project, verify
+from pipeline.release import archive, project, registry, verify
 
-BASE_URL_ENV = "BAOSHAN_RELEASE_URL"
 TIMEOUT_S = 600  # the whole download, unless --timeout says otherwise
 READ_TIMEOUT_S = 30  # one read from the server
 MiB = 1 << 20
@@ -41,9 +40,9 @@ VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,63}")
 
 
 def default_base_url() -> str:
-    url = os.environ.get(BASE_URL_ENV) or project.pyproject().get("urls", {}).get("Releases")
+    url = project.release_base_url()
     if not url:
-        raise InputError(f"no release URL is configured; pass --base-url, set {BASE_URL_ENV}, or add "
+        raise InputError(f"no release URL is configured; pass --base-url, set {project.BASE_URL_ENV[0]}, or add "
                          "[project.urls] Releases to pyproject.toml.")
     return url
 
@@ -182,8 +181,10 @@ def place_file(source: Path, target: Path) -> None:
             shutil.copyfileobj(f, out, CHUNK)
 
 
-def run(version: str, base_url: str | None, dest: Path, timeout: float = TIMEOUT_S) -> Path:
-    """Download release `version` into dest/; return the unpacked release directory."""
+def run(version: str, base_url: str | None, dest: Path, timeout: float = TIMEOUT_S,
+        trust: registry.Trust | None = None) -> Path:
+    """Download release `version` into dest/; return the unpacked release directory. With `trust` (the
+    command line's default), the release page's SHA256SUMS and the zip must be the ones released."""
     if not VERSION.fullmatch(version):
         raise InputError(f"{version!r} is not a release version (for example 1.0.0).")
     if not timeout > 0:
@@ -201,13 +202,17 @@ def run(version: str, base_url: str | None, dest: Path, timeout: float = TIMEOUT
         raise OutputError(f"cannot write to {dest}: {error.strerror}.") from None
     deadline = Deadline(timeout)
     try:
-        text, _ = fetch(f"{url}/{archive.SUMS}", deadline, MAX_SUMS_BYTES)
+        text, sums_digest = fetch(f"{url}/{archive.SUMS}", deadline, MAX_SUMS_BYTES)
+        if trust is not None:
+            trust.check(version, "sums", f"{url}/{archive.SUMS}", sums_digest)
         sums, problems = verify.parse_sums(text)
         if problems:
             raise VerificationFailed(f"the release's {archive.SUMS} is not a checksum list:\n  "
                                      + join_capped(problems))
         zip_path, duckdb_path = scratch / f"{name}.zip", scratch / f"{name}.duckdb"
         fetch_checked(url, zip_path.name, sums, deadline, MAX_ZIP_BYTES, zip_path)
+        if trust is not None:  # fetch_checked has matched the zip's digest with the list's
+            trust.check(version, "zip", f"{url}/{zip_path.name}", sums[zip_path.name], user_digest=True)
         fetch_checked(url, duckdb_path.name, sums, deadline, MAX_DUCKDB_BYTES, duckdb_path)
         hashes = verify.check(zip_path)
         with zipfile.ZipFile(zip_path) as z:
