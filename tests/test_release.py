@@ -51,8 +51,9 @@ def test_release_holds_every_file_and_assets(rel):
     tables = list(metadata.tables())
     assert {f"parquet/{t}.parquet" for t in tables} | {f"csv/{t}.csv" for t in tables} <= files
     assert {"datapackage.json", "DATA_DICTIONARY.md", "README.md", "CHANGELOG.md", "CITATION.cff", "LICENSE",
-            "SHA256SUMS", "raw/manifest.yaml", f"raw/{config.RAW_FILE.name}", "index.html", "croissant.json"} <= files
-    assert len(files) == 2 * len(tables) + 11
+            "SHA256SUMS", "raw/manifest.yaml", f"raw/{config.RAW_FILE.name}", "index.html", "croissant.json",
+            f"{NAME}-source.tar"} <= files
+    assert len(files) == 2 * len(tables) + 12
     assert (rel.directory / "raw" / config.RAW_FILE.name).read_bytes() == config.RAW_FILE.read_bytes()
     assets = set(archive.files_under(rel.assets))
     assert assets == ({f"{t}.parquet" for t in tables} | {f"{t}.csv" for t in tables}

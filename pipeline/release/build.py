@@ -27,7 +27,7 @@ import yaml
 from pipeline import config, metadata, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
-from pipeline.release import archive, card, citation, croissant, datapackage, project, registry
+from pipeline.release import archive, card, citation, croissant, datapackage, project, registry, source
 
 DIST_DIR = config.ROOT / "dist"
 EXTRA_FILES = {
@@ -91,8 +91,10 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     shutil.copyfile(config.MANIFEST, staging / "raw" / "manifest.yaml")
     shutil.copyfile(dataset / "DATA_DICTIONARY.md", staging / "DATA_DICTIONARY.md")
     shutil.copyfile(project.CHANGELOG, staging / "CHANGELOG.md")
+    archive_name = source.archive_name(config.version())
+    commit = source.write(staging / archive_name, config.version())
     texts = {
-        "README.md": card.dataset_card(tables, documents, manifest, released, changelog),
+        "README.md": card.dataset_card(tables, documents, manifest, released, changelog, commit),
         "CITATION.cff": citation.cff_text(released),
         "LICENSE": card.licence(manifest, released),
     }
@@ -103,7 +105,9 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     description = croissant.descriptor(staging, tables, manifest, released)
     (staging / "croissant.json").write_text(json.dumps(description, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
-    files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}."}
+    files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}.",
+             archive_name: f"The pipeline's source: `git archive` of commit {commit}, every tracked file; "
+                           "`tar xf` it and run `make dataset` to rebuild the tables."}
     created = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     package = datapackage.descriptor(staging, documents, manifest, created, files)
     (staging / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
