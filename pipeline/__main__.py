@@ -87,9 +87,9 @@ def release(args: argparse.Namespace) -> None:
     print(f"released {built.directory.name}: {built.zip} (sha256 "
           f"{hashlib.sha256(built.zip.read_bytes()).hexdigest()}), assets in {built.assets}/")
     if args.registry is not None:
-        added = release_.register(built, args.registry)
-        print(f"{'recorded' if added else 'already recorded'} in {args.registry.name}; wrote CITATION.cff and "
-              f".zenodo.json: commit them with the release")
+        added = release_.register(built, args.registry, args.registry.parent)
+        print(f"{'recorded' if added else 'already recorded'} in {args.registry}; wrote CITATION.cff and "
+              f".zenodo.json beside it: commit them with the release")
 
 
 def trust(args: argparse.Namespace):
@@ -118,7 +118,7 @@ def download(args: argparse.Namespace) -> None:
     if args.timeout is None:
         args.timeout = download_.TIMEOUT_S
 
-    target = download_.run(args.version, args.base_url, args.dest, args.timeout, trust(args))
+    target = download_.run(args.version, args.base_url, args.dest, args.timeout, trust(args), show_progress=True)
     print(f"downloaded and verified {target} against its SHA256SUMS and {verified_against(args)}")
 
 
@@ -173,7 +173,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", type=Path, default=config.OUTPUT_DIR, help="built dataset (default: %(default)s)")
     p.add_argument("--dist", type=Path, default=config.ROOT / "dist", help="release directory (default: %(default)s)")
     p.add_argument("--registry", type=Path, default=config.RELEASE_REGISTRY, help="record the release's digests here, "
-                   "and write CITATION.cff and .zenodo.json at the repository root (default: %(default)s)")
+                   "and write CITATION.cff and .zenodo.json beside it (default: %(default)s, at the repository root)")
     p.add_argument("--no-registry", dest="registry", action="store_const", const=None,
                    help="record nothing in the repository (a trial release)")
     p.set_defaults(run=release)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import pty
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import yaml
 from pipeline import config
 from pipeline.release import citation, snippets, source
 from tests.conftest import tree_digest
+from tests.test_release import run_cli, serve
 
 VERSION = config.version()
 BIN = Path(sys.executable).parent  # the venv's scripts: the DuckDB CLI from the duckdb-cli package
@@ -128,3 +130,37 @@ def test_readme_croissant_line_works_as_written(rel, clean_build):
     count, first = result.stdout.split()[-2:]
     facts = clean_build.table("facts")
     assert int(count) == len(facts) and first == repr(facts["fact_id"].iloc[0].encode())
+
+
+def test_download_is_quiet_when_its_output_is_not_a_terminal(rel, registered, tmp_path):
+    with serve(rel.zip.parent) as url:
+        code, stdout, stderr = run_cli("download", "--version", VERSION, "--base-url", url,
+                                       "--dest", str(tmp_path / "got"), "--registry", str(registered))
+    assert code == 0 and stderr == "" and stdout.startswith("downloaded and verified")
+
+
+def test_download_shows_progress_on_a_terminal(rel, registered, tmp_path):
+    primary, secondary = pty.openpty()
+    # A terminal that reports no size, as `script` and some CI runners make: tqdm would draw nothing in it.
+    with serve(rel.zip.parent) as url:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "download", "--version", VERSION, "--base-url", url,
+             "--dest", str(tmp_path / "got"), "--registry", str(registered)],
+            cwd=config.ROOT, stdout=subprocess.PIPE, stderr=secondary)
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                block = os.read(primary, 65536)
+            except OSError:  # the terminal closed: the process has exited
+                break
+            if not block:
+                break
+            shown += block
+        stdout, _ = process.communicate(timeout=120)
+    os.close(primary)
+    text = shown.decode("utf-8", "replace")
+    assert process.returncode == 0, text
+    for asset in (rel.zip.name, rel.duckdb.name):  # a bar per asset, with its size, rate and time
+        assert asset in text and "100%" in text and "B/s" in text, text[-500:]
+    assert b"downloaded and verified" in stdout

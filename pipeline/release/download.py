@@ -27,7 +27,7 @@ import zipfile
 from pathlib import Path
 
 from pipeline.errors import InputError, OutputError, VerificationFailed, join_capped
-from pipeline.release import archive, project, registry, verify
+from pipeline.release import archive, progress, project, registry, verify
 
 TIMEOUT_S = 600  # the whole download, unless --timeout says otherwise
 READ_TIMEOUT_S = 30  # one read from the server
@@ -110,9 +110,11 @@ def opener(deadline: Deadline) -> urllib.request.OpenerDirector:
     return director
 
 
-def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> tuple[bytes, str]:
+def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None,
+          show_progress: bool = False) -> tuple[bytes, str]:
     """Stream `url` into the file `into` (created anew) or into memory; return (bytes read into memory,
-    sha256). Refused past `cap` bytes (exit 5) or the deadline (exit 2)."""
+    sha256). Refused past `cap` bytes (exit 5) or the deadline (exit 2). With `show_progress`, a
+    progress bar on stderr when it is a terminal."""
     sha, size, chunks = hashlib.sha256(), 0, []
     try:
         timeout = max(0.1, min(READ_TIMEOUT_S, deadline.remaining()))
@@ -123,6 +125,7 @@ def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> t
                                          "asset; nothing was written.")
             out = None if into is None else os.fdopen(
                 os.open(into, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, archive.FILE_MODE), "wb")
+            bar = progress.Bar(url.rsplit("/", 1)[-1], int(length) if length.isdigit() else None, show_progress)
             try:
                 while chunk := response.read1(CHUNK):
                     size += len(chunk)
@@ -132,11 +135,13 @@ def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> t
                     if deadline.remaining() <= 0:
                         raise TimeoutError("deadline")
                     sha.update(chunk)
+                    bar.advance(len(chunk))
                     if out is None:
                         chunks.append(chunk)
                     else:
                         out.write(chunk)
             finally:
+                bar.close()
                 if out is not None:
                     out.close()
             if deadline.expired:  # the watchdog shut the socket, which reads as the end of the body
@@ -151,10 +156,11 @@ def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> t
     return b"".join(chunks), sha.hexdigest()
 
 
-def fetch_checked(url: str, name: str, sums: dict[str, str], deadline: Deadline, cap: int, into: Path) -> None:
+def fetch_checked(url: str, name: str, sums: dict[str, str], deadline: Deadline, cap: int, into: Path,
+                  show_progress: bool = False) -> None:
     if name not in sums:
         raise VerificationFailed(f"{name} is not listed in the release's {archive.SUMS}.")
-    _, digest = fetch(f"{url}/{name}", deadline, cap, into)
+    _, digest = fetch(f"{url}/{name}", deadline, cap, into, show_progress)
     if digest != sums[name]:
         raise VerificationFailed(f"{url}/{name} does not match the release's {archive.SUMS}.")
 
@@ -182,7 +188,7 @@ def place_file(source: Path, target: Path) -> None:
 
 
 def run(version: str, base_url: str | None, dest: Path, timeout: float = TIMEOUT_S,
-        trust: registry.Trust | None = None) -> Path:
+        trust: registry.Trust | None = None, show_progress: bool = False) -> Path:
     """Download release `version` into dest/; return the unpacked release directory. With `trust` (the
     command line's default), the release page's SHA256SUMS and the zip must be the ones released."""
     if not VERSION.fullmatch(version):
@@ -210,10 +216,10 @@ def run(version: str, base_url: str | None, dest: Path, timeout: float = TIMEOUT
             raise VerificationFailed(f"the release's {archive.SUMS} is not a checksum list:\n  "
                                      + join_capped(problems))
         zip_path, duckdb_path = scratch / f"{name}.zip", scratch / f"{name}.duckdb"
-        fetch_checked(url, zip_path.name, sums, deadline, MAX_ZIP_BYTES, zip_path)
+        fetch_checked(url, zip_path.name, sums, deadline, MAX_ZIP_BYTES, zip_path, show_progress)
         if trust is not None:  # fetch_checked has matched the zip's digest with the list's
             trust.check(version, "zip", f"{url}/{zip_path.name}", sums[zip_path.name], user_digest=True)
-        fetch_checked(url, duckdb_path.name, sums, deadline, MAX_DUCKDB_BYTES, duckdb_path)
+        fetch_checked(url, duckdb_path.name, sums, deadline, MAX_DUCKDB_BYTES, duckdb_path, show_progress)
         hashes = verify.check(zip_path)
         with zipfile.ZipFile(zip_path) as z:
             if {n.split("/", 1)[0] for n in z.namelist()} != {name}:
