@@ -74,7 +74,9 @@ $(RELEASE_EPOCH): FORCE
 
 $(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb $(RELEASE_EPOCH) \
 		$(wildcard pipeline/site/*.py pipeline/site/templates/* pipeline/site/static/*) \
-		pipeline/metadata.py pipeline/translation.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml
+		pipeline/metadata.py pipeline/translation.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml \
+		pipeline/release/citation.py pipeline/release/project.py pipeline/release/snippets.py \
+		pipeline/release/datapackage.py raw/manifest.yaml pyproject.toml
 	$(PY) -m pipeline.site
 
 FORCE:

@@ -215,6 +215,11 @@ def description(rel) -> dict:
 def test_croissant_is_generated_from_the_declaration(description, rel):
     assert description["conformsTo"] == croissant.CONFORMS_TO == "http://mlcommons.org/croissant/1.1"
     assert description["version"] == PYPROJECT["version"]
+    assert description["identifier"] == f"{config.DATASET_NAME}-{PYPROJECT['version']}"
+    assert description["url"] == "index.html" and description["datePublished"] == rel.released
+    assert description["citeAs"] == citation.bibtex(rel.released)
+    assert description["isBasedOn"]["identifier"] == description["citation"]["identifier"]
+    assert description["isBasedOn"]["name"] == {"@value": citation.source()["title_zh"], "@language": "zh-Hans"}
     files = {f["@id"]: f for f in description["distribution"]}
     assert set(files) == {f"parquet/{t}.parquet" for t in metadata.tables()}
     for relative, file in files.items():

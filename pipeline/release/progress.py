@@ -4,6 +4,7 @@ printed when stderr is not a terminal (a pipe, a file, a CI log), or when progre
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -28,13 +29,14 @@ class Bar:
 
 
 def terminal_size() -> tuple[int, int]:
-    """Columns and lines of the terminal; 80 by 24 where it reports none (a terminal without a size, as
-    `script` makes: tqdm would draw nothing in it)."""
+    """Columns and lines of stderr's terminal; where it reports none (a terminal without a size, as
+    `script` makes: tqdm would draw nothing in it), shutil's ($COLUMNS and $LINES, else its default)."""
+    default = shutil.get_terminal_size()
     try:
         size = os.get_terminal_size(sys.stderr.fileno())
     except OSError:
-        return 80, 24
-    return size.columns or 80, size.lines or 24
+        return default.columns, default.lines
+    return size.columns or default.columns, size.lines or default.lines
 
 
 def _ignore(_: int) -> None:

@@ -29,6 +29,7 @@ from pipeline.errors import InputError, VerificationFailed, yaml_error
 
 REGISTRY = config.RELEASE_REGISTRY
 DIGEST = re.compile(r"[0-9a-f]{64}")
+SHOWN = 1 << 7  # characters of a value from the command line quoted in a message
 KINDS = {"zip": "the release zip", "sums": "the release page's SHA256SUMS",
          "contents": "the release's own SHA256SUMS (inside the zip)"}
 HEADER = ("# Released versions and the sha256 of what was released, written by `make release` and committed\n"
@@ -101,7 +102,7 @@ class Trust:
 
     def __post_init__(self) -> None:
         if self.sha256 is not None and not DIGEST.fullmatch(self.sha256.lower()):
-            raise InputError(f"--sha256 {self.sha256[:80]!r} is not a sha256 digest (64 hex digits).")
+            raise InputError(f"--sha256 {self.sha256[:SHOWN]!r} is not a sha256 digest (64 hex digits).")
 
     def check(self, version: str, kind: str, what: str, actual: str, user_digest: bool = False) -> None:
         """Refuse `what` (exit 5) unless its sha256 `actual` is the one registered for `version` as `kind`,

@@ -16,6 +16,8 @@ from pipeline import config
 from pipeline.errors import InputError
 from pipeline.release import project
 
+SHOWN = 1 << 8  # characters of git's error quoted in a message
+
 
 def archive_name(version: str) -> str:
     return f"{project.release_name(version)}-source.tar"
@@ -28,7 +30,7 @@ def git(*args: str) -> str:
     except (OSError, subprocess.SubprocessError) as error:
         detail = getattr(error, "stderr", None) or error
         raise InputError(f"a release ships its source as `git archive` of its commit, and git failed "
-                         f"({str(detail).strip()[:200]}); build releases in a git clone of the project.") from None
+                         f"({str(detail).strip()[:SHOWN]}); build releases in a git clone of the project.") from None
 
 
 def release_commit() -> str:
