@@ -184,3 +184,21 @@ def test_the_root_citation_files_are_the_declaration_of_this_version():
     assert manifest["catalogue_zh"] in letter["collection-title"]
     assert letter["identifiers"] == [{"type": "other", "value": manifest["index_number"],
                                       "description": "Index number (索引号)"}]
+
+
+def test_the_release_command_records_the_release_beside_its_registry(clean_build, epoch, tmp_path, monkeypatch):
+    """`make release` runs `python -m pipeline release`, which registers what it built (here in a registry
+    elsewhere, so the repository is left alone); verify then accepts the release against it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    repository = tmp_path / "repository"
+    repository.mkdir()
+    code, stdout, stderr = run_cli("release", "--dataset", str(clean_build.out), "--dist", str(tmp_path / "dist"),
+                                   "--registry", str(repository / "releases.yaml"))
+    assert code == 0, stderr
+    assert f"recorded in {repository / 'releases.yaml'}" in stdout
+    zip_path = tmp_path / "dist" / f"{NAME}.zip"
+    assert registry.load(repository / "releases.yaml")[VERSION].zip == archive.sha256_file(zip_path)
+    assert (repository / "CITATION.cff").read_bytes() == (tmp_path / "dist" / NAME / "CITATION.cff").read_bytes()
+    assert (repository / ".zenodo.json").is_file()
+    code, stdout, stderr = run_cli("verify", str(zip_path), "--registry", str(repository / "releases.yaml"))
+    assert code == 0, stderr

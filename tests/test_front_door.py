@@ -61,8 +61,9 @@ def test_card_shows_the_citations_and_every_loading_snippet(rel):
 def test_readme_cites_the_dataset_as_citation_cff_does():
     readme = (config.ROOT / "README.md").read_text(encoding="utf-8")
     released = yaml.safe_load((config.ROOT / "CITATION.cff").read_text(encoding="utf-8"))["date-released"]
-    assert f"```bibtex\n{citation.bibtex(released)}\n```" in readme
-    assert f"> {citation.apa(released)}" in readme and f"> {citation.source_apa()}" in readme
+    expected = (f"> {citation.apa(released)}\n>\n> {citation.source_apa()}\n\nBibTeX:\n\n"
+                f"```bibtex\n{citation.bibtex(released)}\n```")
+    assert expected in readme, f"after `make release`, the README's How to cite should read:\n{expected}"
 
 
 def run_snippet(snippet: snippets.Snippet, directory: Path) -> subprocess.CompletedProcess:
