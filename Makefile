@@ -67,13 +67,17 @@ site: $(OUT)/site/index.html ## the dataset page, output/site/index.html: one se
 # The page carries the release date (SOURCE_DATE_EPOCH, else the last commit: pipeline/release/project.py).
 # This stamp is rewritten only when that date changes, so a commit makes the page stale and nothing else does.
 RELEASE_EPOCH := $(BUILD)/release-epoch
+# Committing what `make release` writes into the repository does not move the date (pipeline/release/project.py).
+RELEASE_WRITES := ':(exclude)releases.yaml' ':(exclude)CITATION.cff' ':(exclude).zenodo.json'
 $(RELEASE_EPOCH): FORCE
-	@mkdir -p $(BUILD) && echo "$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null)}" > $@.new \
+	@mkdir -p $(BUILD) && echo "$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct -- . $(RELEASE_WRITES) 2>/dev/null)}" > $@.new \
 		&& if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 $(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb $(RELEASE_EPOCH) \
 		$(wildcard pipeline/site/*.py pipeline/site/templates/* pipeline/site/static/*) \
-		pipeline/metadata.py pipeline/translation.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml
+		pipeline/metadata.py pipeline/translation.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml \
+		pipeline/release/citation.py pipeline/release/project.py pipeline/release/snippets.py \
+		pipeline/release/datapackage.py raw/manifest.yaml pyproject.toml
 	$(PY) -m pipeline.site
 
 FORCE:

@@ -88,12 +88,30 @@ def release(args: argparse.Namespace) -> None:
     built = release_.build(args.dataset, args.dist)
     print(f"released {built.directory.name}: {built.zip} (sha256 "
           f"{hashlib.sha256(built.zip.read_bytes()).hexdigest()}), assets in {built.assets}/")
+    if args.registry is not None:
+        added = release_.register(built, args.registry, args.registry.parent)
+        print(f"{'recorded' if added else 'already recorded'} in {args.registry}; wrote CITATION.cff and "
+              f".zenodo.json beside it: commit them with the release")
+
+
+def trust(args: argparse.Namespace):
+    """--registry, --no-registry and --sha256 as one policy (pipeline.release.registry.Trust)."""
+    from pipeline.release import registry
+
+    return registry.Trust(None if args.no_registry else args.registry, args.sha256)
+
+
+def verified_against(args: argparse.Namespace) -> str:
+    checks = [] if args.no_registry else [f"the registry ({args.registry.name})"]
+    return " and ".join(checks + (["--sha256"] if args.sha256 else [])) or "nothing else (--no-registry)"
 
 
 def verify(args: argparse.Namespace) -> None:
     from pipeline.release import verify as verify_
 
-    print(f"verified {args.path}: {verify_.run(args.path)} files match SHA256SUMS and datapackage.json")
+    count = verify_.run(args.path, trust(args))
+    print(f"verified {args.path}: {count} files match SHA256SUMS and datapackage.json, and the release "
+          f"against {verified_against(args)}")
 
 
 def download(args: argparse.Namespace) -> None:
@@ -102,7 +120,18 @@ def download(args: argparse.Namespace) -> None:
     if args.timeout is None:
         args.timeout = download_.TIMEOUT_S
 
-    print(f"downloaded and verified {download_.run(args.version, args.base_url, args.dest, args.timeout)}")
+    target = download_.run(args.version, args.base_url, args.dest, args.timeout, trust(args), show_progress=True)
+    print(f"downloaded and verified {target} against its SHA256SUMS and {verified_against(args)}")
+
+
+def authenticity_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--registry", type=Path, default=config.RELEASE_REGISTRY,
+                   help="registry of released versions and their digests (default: %(default)s)")
+    p.add_argument("--no-registry", action="store_true",
+                   help="skip the registry: accept a release that is only consistent with its own checksums")
+    p.add_argument("--sha256", default=None, metavar="DIGEST",
+                   help="the release zip's sha256, from a source you trust (for a release directory: the sha256 "
+                   "of its SHA256SUMS); checked as well as the registry, and enough for a version it does not know")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -145,6 +174,10 @@ def parser() -> argparse.ArgumentParser:
                             "else the last commit, else the document's date.")
     p.add_argument("--dataset", type=Path, default=config.OUTPUT_DIR, help="built dataset (default: %(default)s)")
     p.add_argument("--dist", type=Path, default=config.ROOT / "dist", help="release directory (default: %(default)s)")
+    p.add_argument("--registry", type=Path, default=config.RELEASE_REGISTRY, help="record the release's digests here, "
+                   "and write CITATION.cff and .zenodo.json beside it (default: %(default)s, at the repository root)")
+    p.add_argument("--no-registry", dest="registry", action="store_const", const=None,
+                   help="record nothing in the repository (a trial release)")
     p.set_defaults(run=release)
 
     p = commands.add_parser("verify", help="check a release zip or directory against its checksums",
@@ -152,6 +185,7 @@ def parser() -> argparse.ArgumentParser:
                             description="Check every file against SHA256SUMS and the sizes and hashes in "
                             "datapackage.json; report every missing, extra or altered file.")
     p.add_argument("path", type=Path)
+    authenticity_options(p)
     p.set_defaults(run=verify)
 
     p = commands.add_parser("download", help="fetch, verify and unpack a release", epilog=EPILOG,
@@ -159,11 +193,12 @@ def parser() -> argparse.ArgumentParser:
                             description="Fetch <base-url>/v<version>/ assets (the zip and the DuckDB file), "
                             "check them against the release's SHA256SUMS, verify the zip and unpack it.")
     p.add_argument("--version", required=True, help="release version, for example 1.0.0")
-    p.add_argument("--base-url", default=None, help="release page (default: $BAOSHAN_RELEASE_URL, "
+    p.add_argument("--base-url", default=None, help="release page (default: $RELEASE_BASE_URL, "
                    "else [project.urls] Releases in pyproject.toml)")
     p.add_argument("--dest", type=Path, default=Path("."), help="where to unpack (default: the current directory)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="deadline for the whole download (default: 600); every read also times out after 30 s")
+    authenticity_options(p)
     p.set_defaults(run=download)
     return main
 

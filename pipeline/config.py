@@ -15,6 +15,7 @@ RAW_FILE = RAW_DIR / "baoshan_civil_affairs_reply_cppcc_proposal_0132_2021-07-29
 MANIFEST = RAW_DIR / "manifest.yaml"
 BUILD_DIR = ROOT / "build"
 OUTPUT_DIR = ROOT / "output"
+RELEASE_REGISTRY = ROOT / "releases.yaml"  # released versions and their digests (pipeline/release/registry.py)
 
 DATASET_NAME = "baoshan-resettlement"
 DUCKDB_FILE = "baoshan_resettlement.duckdb"

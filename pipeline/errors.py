@@ -16,7 +16,9 @@ EXIT_CODES = {
     4: "output error: the output directory cannot be written, holds files this pipeline did not write,"
        " or a download would replace an existing file or write through a link",
     5: "verification failed: a release file is missing, extra, altered or unsafe (a link, a '..' or"
-       " duplicate name, over a size limit) against SHA256SUMS or datapackage.json",
+       " duplicate name, over a size limit) against SHA256SUMS or datapackage.json; or the release is not"
+       " the one released (its digest differs from the registry releases.yaml or --sha256, or the registry"
+       " does not know its version)",
 }
 
 # Long lists in error messages (missing figures, unaccounted numbers, altered files) stop here.

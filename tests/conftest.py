@@ -153,6 +153,17 @@ def rel(clean_build, epoch, tmp_path_factory):
     return release.build(clean_build.out, tmp_path_factory.mktemp("dist"), epoch)
 
 
+@pytest.fixture(scope="session")
+def registered(rel, tmp_path_factory) -> Path:
+    """A registry of released versions that records `rel`, written as `make release` writes it (with the
+    root CITATION.cff and .zenodo.json beside it)."""
+    from pipeline.release import build as release
+
+    root = tmp_path_factory.mktemp("repository")
+    release.register(rel, root / "releases.yaml", root)
+    return root / "releases.yaml"
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     """The sha256 of every file under `root`, by relative path: equal digests, byte-identical trees."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()

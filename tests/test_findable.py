@@ -19,8 +19,8 @@ import yaml
 
 from pipeline import config, metadata, site
 from pipeline.errors import ValidationFailed, VerificationFailed
+from pipeline.release import archive, citation, croissant, verify
 from pipeline.release import build as release
-from pipeline.release import croissant, verify
 from pipeline.site import jsonld
 from tests.test_release import run_cli
 
@@ -60,12 +60,39 @@ def test_page_jsonld_describes_the_dataset(ld, rel, clean_build):
     assert source["name"] == manifest["title_zh"]
 
 
-def test_page_citation_is_citation_cff(ld, rel):
+def test_page_cites_the_source_letter_and_credits_citation_cff(ld, rel, clean_build):
     cff = yaml.safe_load((rel.directory / "CITATION.cff").read_text(encoding="utf-8"))
+    documents = clean_build.table("documents").iloc[0]
+    letter = cff["references"][0]
     cited = ld["citation"]
-    assert cited["name"] == cff["title"] and cited["version"] == cff["version"] == PYPROJECT["version"]
-    assert cited["datePublished"] == cff["date-released"] == ld["datePublished"]
-    assert [a["name"] for a in cited["author"]] == [a["name"] for a in cff["authors"]]
+    assert cited == ld["isBasedOn"] | {"text": cited["text"]}
+    assert cited["name"] == letter["title"] and cited["datePublished"] == letter["date-published"]
+    assert cited["identifier"] == letter["identifiers"][0]["value"] == documents["index_number"]
+    assert cited["isPartOf"]["name"] == documents["catalogue_zh"]
+    assert documents["catalogue_zh"] in letter["collection-title"]
+    assert documents["index_number"] in cited["text"] and documents["publisher_en"] in cited["text"]
+    assert ld["identifier"] == f"{config.DATASET_NAME}-{cff['version']}" and ld["version"] == cff["version"]
+    assert ld["datePublished"] == cff["date-released"] and ld["url"] == "index.html"
+    assert ld["creditText"].startswith(f"{cff['authors'][0]['name']}. ({cff['date-released'][:4]}). {cff['title']} "
+                                       f"(Version {cff['version']}) [Data set].")
+
+
+def test_a_release_url_makes_every_content_url_absolute(clean_build, tmp_path, monkeypatch):
+    base = "https://data.example.org/baoshan/releases"
+    monkeypatch.setenv("RELEASE_BASE_URL", base + "/")
+    built = release.build(clean_build.out, tmp_path / "dist", 1_700_000_000)
+    assets = f"{base}/v{PYPROJECT['version']}/"
+    ld = page_jsonld(built.directory / "index.html")
+    assert ld["url"] == assets
+    assert all(d["contentUrl"] == assets + d["name"] for d in ld["distribution"]), ld["distribution"]
+    assert {d["name"] for d in ld["distribution"]} <= set(archive.files_under(built.assets))
+    described = json.loads((built.directory / "croissant.json").read_text(encoding="utf-8"))
+    assert described["url"] == assets
+    assert all(f["contentUrl"] == assets + f["name"] for f in described["distribution"])
+    cff = yaml.safe_load((built.directory / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["url"] == cff["preferred-citation"]["url"] == assets
+    assert {"identifier": assets, "relation": "isIdenticalTo", "resource_type": "dataset", "scheme": "url"} \
+        in citation.zenodo("2023-11-14")["related_identifiers"]
 
 
 def test_page_coverage_comes_from_the_tables(ld, clean_build):
@@ -188,6 +215,11 @@ def description(rel) -> dict:
 def test_croissant_is_generated_from_the_declaration(description, rel):
     assert description["conformsTo"] == croissant.CONFORMS_TO == "http://mlcommons.org/croissant/1.1"
     assert description["version"] == PYPROJECT["version"]
+    assert description["identifier"] == f"{config.DATASET_NAME}-{PYPROJECT['version']}"
+    assert description["url"] == "index.html" and description["datePublished"] == rel.released
+    assert description["citeAs"] == citation.bibtex(rel.released)
+    assert description["isBasedOn"]["identifier"] == description["citation"]["identifier"]
+    assert description["isBasedOn"]["name"] == {"@value": citation.source()["title_zh"], "@language": "zh-Hans"}
     files = {f["@id"]: f for f in description["distribution"]}
     assert set(files) == {f"parquet/{t}.parquet" for t in metadata.tables()}
     for relative, file in files.items():

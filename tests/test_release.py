@@ -51,8 +51,9 @@ def test_release_holds_every_file_and_assets(rel):
     tables = list(metadata.tables())
     assert {f"parquet/{t}.parquet" for t in tables} | {f"csv/{t}.csv" for t in tables} <= files
     assert {"datapackage.json", "DATA_DICTIONARY.md", "README.md", "CHANGELOG.md", "CITATION.cff", "LICENSE",
-            "SHA256SUMS", "raw/manifest.yaml", f"raw/{config.RAW_FILE.name}", "index.html", "croissant.json"} <= files
-    assert len(files) == 2 * len(tables) + 11
+            "SHA256SUMS", "raw/manifest.yaml", f"raw/{config.RAW_FILE.name}", "index.html", "croissant.json",
+            f"{NAME}-source.tar"} <= files
+    assert len(files) == 2 * len(tables) + 12
     assert (rel.directory / "raw" / config.RAW_FILE.name).read_bytes() == config.RAW_FILE.read_bytes()
     assets = set(archive.files_under(rel.assets))
     assert assets == ({f"{t}.parquet" for t in tables} | {f"{t}.csv" for t in tables}
@@ -175,9 +176,9 @@ def test_release_is_refused_without_a_changelog_entry(clean_build, tmp_path, mon
     assert not (tmp_path / "dist").exists()
 
 
-def test_verify_accepts_the_release_zip_and_directory(rel):
+def test_verify_accepts_the_release_zip_and_directory(rel, registered):
     for path in (rel.zip, rel.directory):
-        code, stdout, stderr = run_cli("verify", str(path))
+        code, stdout, stderr = run_cli("verify", str(path), "--registry", str(registered))
         assert code == 0, stderr
         assert "verified" in stdout
 
@@ -259,11 +260,11 @@ def serve(directory: Path):
         yield url
 
 
-def test_download_fetches_verifies_and_unpacks(rel, tmp_path):
+def test_download_fetches_verifies_and_unpacks(rel, registered, tmp_path):
     dist = rel.zip.parent
     with serve(dist) as url:
         code, stdout, stderr = run_cli("download", "--version", VERSION, "--base-url", url,
-                                       "--dest", str(tmp_path / "got"))
+                                       "--dest", str(tmp_path / "got"), "--registry", str(registered))
     assert code == 0, stderr
     unpacked = tmp_path / "got" / NAME
     assert verify.run(unpacked) == len(archive.files_under(rel.directory))

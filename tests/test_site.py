@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from pipeline import config, metadata, site
 from pipeline.errors import InputError
+from pipeline.release import citation, snippets
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without these flags Chromium tries Google's services at start, which this closed network refuses.
@@ -65,9 +67,10 @@ def test_reading_view_has_every_sentence_in_both_languages(browser_page, clean_b
     assert all(any(en in h for h in headings) for en in sentences["section_en"].unique())
 
 
-def test_reading_view_sits_first_after_the_overview(browser_page):
+def test_reading_view_sits_first_after_the_front_and_the_overview(browser_page):
     page, _, _ = browser_page
-    assert page.eval_on_selector_all("main > section", "ss => ss.map(s => s.id)")[:2] == ["overview", "reading"]
+    sections = page.eval_on_selector_all("main > section", "ss => ss.map(s => s.id)")
+    assert sections[:3] == ["front", "overview", "reading"]
 
 
 def test_every_fact_has_exactly_one_highlight_equal_to_its_quote(browser_page, clean_build):
@@ -153,7 +156,7 @@ def test_clicking_a_chart_bar_highlights_its_quote(browser_page, clean_build):
 def test_facts_table_shows_values_with_their_own_decimals_and_readable_columns_first(browser_page, clean_build):
     page, _, _ = browser_page
     table = page.locator('table[data-table="facts"]')
-    names = table.locator("th button").all_text_contents()
+    names = column_names(table)
     assert names[:4] == ["metric_zh", "metric_en", "value", "value_max"]
     for readable, identifier in (("as_of", "fact_id"), ("area_en", "ref_area_code"), ("note_en", "char_start"),
                                  ("qualifier_en", "sentence_id")):
@@ -203,16 +206,19 @@ def test_language_switch_changes_the_labels(browser_page):
 def test_tables_sort_and_offer_downloads(browser_page):
     page, _, _ = browser_page
     table = page.locator('table[data-table="facts"]')
-    names = table.locator("th button").all_text_contents()
+    names = column_names(table)
     column = names.index("value") + 1
     header = table.locator(f"th:nth-child({column})")
     header.locator("button").click()
     values = [float(v) for v in table.locator(f"tbody tr td:nth-child({column})").evaluate_all(
         "cells => cells.map(c => c.dataset.sort)")]
     assert values == sorted(values) and header.get_attribute("aria-sort") == "ascending"
+    visible = table.locator("tbody tr:visible")
+    assert visible.count() == 10 and visible.first.locator(f"td:nth-child({column})").get_attribute("data-sort") \
+        == repr(values[0])  # sorting starts again at the first page
     for name in metadata.tables():
-        assert page.locator(f'a[href="../parquet/{name}.parquet"]').count() == 1
-        assert page.locator(f'a[href="../csv/{name}.csv"]').count() == 1
+        assert page.locator(f'#tables a[href="../parquet/{name}.parquet"]').count() == 1
+        assert page.locator(f'#tables a[href="../csv/{name}.csv"]').count() == 1
 
 
 def test_discrepancies_show_both_quotes(browser_page):
@@ -223,17 +229,21 @@ def test_discrepancies_show_both_quotes(browser_page):
 
 def test_full_page_screenshot(browser_page):
     page, _, _ = browser_page
-    target = config.BUILD_DIR / "site-screenshot.jpg"  # the page is ~57,000 px tall; JPEG takes half PNG's time
+    target = config.BUILD_DIR / "site-screenshot.jpg"  # the page is ~25,000 px tall; JPEG takes half PNG's time
     target.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(target), full_page=True, type="jpeg", quality=80)
     assert target.stat().st_size > 50_000
+
+
+def column_names(table) -> list[str]:
+    return table.locator("th").evaluate_all("ths => ths.map(th => th.dataset.column)")
 
 
 def test_release_page_links_resolve_inside_the_release(rel):
     """The release ships the page as index.html, with download links relative to the release root."""
     page = (rel.directory / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="((?:parquet|csv)/[^"]+)"', page)
-    assert len(links) == 2 * len(metadata.tables())
+    assert len(set(links)) == 2 * len(metadata.tables())  # each in the table's section and under Download
     assert all((rel.directory / link).is_file() for link in links)
 
 
@@ -251,3 +261,154 @@ def test_a_raw_file_of_another_size_is_refused_before_it_is_read(clean_build, tm
     same_size.write_bytes(b"x" * config.RAW_FILE.stat().st_size)
     with pytest.raises(InputError, match="sha256 differs"):
         site.run(clean_build.out, tmp_path / "index.html", raw=same_size)
+
+
+# --- the front door: the first screen, downloads, citation, loading, footer, long tables ---------------
+
+def test_first_screen_shows_what_version_licence_discrepancies_download_and_cite(browser_page, clean_build, epoch):
+    page, _, _ = browser_page
+    page.evaluate("window.scrollTo(0, 0)")
+    height = page.viewport_size["height"]
+    for selector in ("#release", "#about", "#discrepancies", "#download", "#cite"):
+        box = page.locator(selector).bounding_box()
+        assert box and box["y"] < height, (selector, box)
+    release = page.locator("#release").inner_text()
+    released = datetime.fromtimestamp(epoch, UTC).date().isoformat()
+    assert f"version {config.version()}" in release and f"released {released}" in release and "CC BY 4.0" in release
+    assert page.locator('#release a[rel="license"]').get_attribute("href") == "https://creativecommons.org/licenses/by/4.0/"
+    checks = clean_build.table("checks")
+    pinned = checks[checks["status"] == "source_discrepancy"]
+    items = page.locator("#discrepancies li")
+    assert items.count() == len(pinned)
+    quotes = clean_build.table("facts").set_index("fact_id")["quote"]
+    for check in pinned.itertuples():
+        item = page.locator(f'[id="disc-{check.check_id}"]')
+        assert check.description in item.inner_text()
+        shown = item.locator("button.fig").evaluate_all("bs => bs.map(b => [b.dataset.factId, b.textContent])")
+        assert shown == [[f, quotes[f]] for f in check.fact_ids.split(";")]
+        assert page.locator(f'[id="check-{check.check_id}"]').count() == 1
+
+
+def test_headline_figure_in_a_discrepancy_is_marked(browser_page, clean_build):
+    page, _, _ = browser_page
+    checks = clean_build.table("checks")
+    in_discrepancy = {f: c.check_id for c in checks[checks["status"] == "source_discrepancy"].itertuples()
+                      for f in c.fact_ids.split(";")}
+    cards = page.locator(".headline li").evaluate_all("""lis => lis.map(li => [
+        li.querySelector('button').dataset.factId,
+        li.querySelector('a.marker') && li.querySelector('a.marker').getAttribute('href')])""")
+    expected = [(f, f"#disc-{in_discrepancy[f]}" if f in in_discrepancy else None) for f, _ in cards]
+    assert cards and [tuple(card) for card in cards] == expected
+    marked = dict(cards)["population.total.persons"]
+    assert marked == "#disc-population.persons_sum"
+    assert page.locator(".headline li.in-discrepancy button").inner_text() == "79,406"
+
+
+def test_release_page_downloads_resolve_to_the_release_files(rel):
+    """From the release directory (and so from a server of dist/): the zip, DuckDB, dictionary, checksums, tables."""
+    html = (rel.directory / "index.html").read_text(encoding="utf-8")
+    front = html.split('<section id="download"', 1)[1].split("</section>", 1)[0]
+    links = re.findall(r'href="([^"]+)"', front)
+    assert len(links) == 4 + 2 * len(metadata.tables())
+    targets = {(rel.directory / link).resolve() for link in links}
+    assert all(target.is_file() for target in targets), [t for t in targets if not t.is_file()]
+    assert {rel.zip.name, rel.duckdb.name, "DATA_DICTIONARY.md", "SHA256SUMS"} <= {t.name for t in targets}
+    assert (rel.assets / rel.zip.name).resolve() in targets and rel.duckdb.resolve() in targets
+
+
+def test_cite_block_copies_bibtex_and_apa(browser_page, page_file):
+    context = browser_page[0].context.browser.new_context()  # its own, with the clipboard allowed
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        released = page.locator("#release time").get_attribute("datetime")
+        for which, expected in (("cite-bibtex", citation.bibtex(released)), ("cite-apa", citation.apa(released))):
+            button = page.locator(f'button[data-copy="{which}"]')
+            button.click()
+            page.wait_for_function("b => b.dataset.copied === 'true'", arg=button.element_handle())
+            assert page.evaluate("navigator.clipboard.readText()") == expected
+        assert page.locator("#cite-source").text_content() == citation.source_apa()
+    finally:
+        context.close()
+
+
+def test_loading_snippets_are_the_tested_ones(browser_page):
+    page, _, _ = browser_page
+    shown = page.locator("#load pre.snippet").evaluate_all("ps => ps.map(p => [p.id, p.textContent])")
+    assert shown == [[f"snippet-{s.id}", s.for_directory("parquet/")] for s in snippets.SNIPPETS]
+    labels = page.locator("#load h3").all_text_contents()
+    assert labels == [s.label for s in snippets.SNIPPETS]
+
+
+def test_footer_names_licence_source_version_and_checksum(browser_page, clean_build):
+    page, _, _ = browser_page
+    footer = page.locator("footer").inner_text()
+    document = clean_build.table("documents").iloc[0]
+    for expected in ("CC BY 4.0", document["publisher_en"], document["index_number"], config.version(),
+                     document["raw_sha256"], "SHA256SUMS"):
+        assert expected in footer, expected
+
+
+def test_tables_are_headed_by_labels_with_descriptions_on_hover(browser_page):
+    page, _, _ = browser_page
+    for name, declared in metadata.tables().items():
+        heads = page.locator(f'table.data[data-table="{name}"] th').evaluate_all(
+            "ths => ths.map(th => [th.dataset.column, th.title, th.querySelector('.en-only').textContent])")
+        descriptions = {c["name"]: c["description"] for c in declared["columns"]}
+        for column, title, label in heads:
+            if column in descriptions:
+                assert title == f"{column}: {descriptions[column]}"
+            assert label == site.column_label(column) and "_" not in label
+    facts = page.locator('table[data-table="facts"] th')
+    assert facts.evaluate_all("ths => ths.filter(th => th.offsetParent).map(th => th.dataset.column)") == \
+        [c for c in site.READER_COLUMNS if not c.endswith("_zh")]
+    labels = facts.evaluate_all("ths => ths.filter(th => th.offsetParent).map(th => th.innerText)")
+    assert labels[:5] == ["Metric", "Value", "Value up to", "Unit", "Period"]
+
+
+def test_the_note_is_on_screen_at_1400_pixels(browser_page, page_file):
+    page = browser_page[0].context.browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(page_file.as_uri())
+        note = page.locator('table[data-table="facts"] th[data-column="note_en"]').bounding_box()
+        assert note["x"] + note["width"] <= 1400, note
+        assert page.evaluate("document.documentElement.scrollHeight") < 30_000  # was 51,700 with every row shown
+    finally:
+        page.close()
+
+
+def test_long_tables_are_paged_and_extra_columns_shown_on_request(browser_page, clean_build):
+    page, _, _ = browser_page
+    facts = clean_build.table("facts")
+    table = page.locator('table[data-table="facts"]')
+    tools = page.locator('.table-tools[data-for="facts"]')
+    tools.locator(".rows-toggle").click() if tools.locator(".rows-toggle").get_attribute("aria-pressed") == "true" \
+        else None
+    assert table.locator("tbody tr:visible").count() == 10
+    assert tools.locator(".pager-status").inner_text() == f"Rows 1–10 of {len(facts)}"
+    tools.locator(".pager-next").click()
+    assert tools.locator(".pager-status").inner_text() == f"Rows 11–20 of {len(facts)}"
+    tools.locator(".rows-toggle").click()
+    assert table.locator("tbody tr:visible").count() == len(facts)
+    tools.locator(".rows-toggle").click()
+    fact_id = table.locator('th[data-column="fact_id"]')
+    assert not fact_id.is_visible()
+    tools.locator(".columns-toggle").click()
+    assert fact_id.is_visible() and table.locator("td.extra:visible").count() > 0
+    tools.locator(".columns-toggle").click()
+    assert not fact_id.is_visible()
+    small = page.locator('table[data-table="relocated_population"] tbody tr')
+    assert small.count() == small.locator("xpath=self::tr[not(@hidden)]").count()  # short tables are not paged
+
+
+def test_checks_are_paged_with_the_discrepancies_first(browser_page, clean_build):
+    page, _, _ = browser_page
+    checks = clean_build.table("checks")
+    pinned = int((checks["status"] == "source_discrepancy").sum())
+    rows = page.locator('table[data-table="checks-view"] tbody tr')
+    statuses = rows.evaluate_all("rs => rs.map(r => [r.hidden, r.cells[1].textContent])")
+    assert len(statuses) == len(checks) and sum(not hidden for hidden, _ in statuses) == 10
+    assert [status for _, status in statuses[:pinned]] == ["source_discrepancy"] * pinned
+    status = page.locator('.table-tools[data-for="checks-view"] .pager-status')
+    assert status.inner_text() == f"Rows 1–10 of {len(checks)}"

@@ -31,7 +31,7 @@ import yaml
 from pipeline import config, metadata, output_directory, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
-from pipeline.release import archive, card, croissant, datapackage, project, verify
+from pipeline.release import archive, card, citation, croissant, datapackage, project, registry, source, verify
 
 DIST_DIR = config.ROOT / "dist"
 EXTRA_FILES = {
@@ -58,6 +58,8 @@ class Release:
     zip: Path
     assets: Path
     duckdb: Path
+    version: str
+    released: str  # the release date, ISO 8601
 
 
 def assets_dir(dist: Path, version: str) -> Path:
@@ -98,9 +100,11 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     shutil.copyfile(config.MANIFEST, staging / "raw" / "manifest.yaml")
     shutil.copyfile(dataset / "DATA_DICTIONARY.md", staging / "DATA_DICTIONARY.md")
     shutil.copyfile(project.CHANGELOG, staging / "CHANGELOG.md")
+    archive_name = source.archive_name(config.version())
+    commit = source.write(staging / archive_name, config.version())
     texts = {
-        "README.md": card.dataset_card(tables, documents, manifest, released, changelog),
-        "CITATION.cff": card.citation(documents, manifest, released),
+        "README.md": card.dataset_card(tables, documents, manifest, released, changelog, commit),
+        "CITATION.cff": citation.cff_text(released),
         "LICENSE": card.licence(manifest, released),
     }
     for name, text in texts.items():
@@ -110,7 +114,9 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     description = croissant.descriptor(staging, tables, manifest, released)
     (staging / "croissant.json").write_text(json.dumps(description, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
-    files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}."}
+    files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}.",
+             archive_name: f"The pipeline's source: `git archive` of commit {commit}, every tracked file; "
+                           "`tar xf` it and run `make dataset` to rebuild the tables."}
     created = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     package = datapackage.descriptor(staging, documents, manifest, created, files)
     (staging / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
@@ -153,7 +159,7 @@ def build(dataset: Path = config.OUTPUT_DIR, dist: Path = DIST_DIR, epoch: int |
     name = project.release_name(version)
 
     def write(generation: Path) -> None:
-        release = laid_out(generation, name, version)
+        release = laid_out(generation, name, version, epoch)
         release.directory.mkdir()
         stage(dataset, release.directory, tables, changelog, epoch)
         archive.write_zip(release.directory, release.zip, epoch)
@@ -163,9 +169,24 @@ def build(dataset: Path = config.OUTPUT_DIR, dist: Path = DIST_DIR, epoch: int |
     dist = dist.absolute()
     dist.parent.mkdir(parents=True, exist_ok=True)
     output_directory.replace(dist, RELEASE, write)
-    return laid_out(dist, name, version)
+    return laid_out(dist, name, version, epoch)
 
 
-def laid_out(dist: Path, name: str, version: str) -> Release:
+def laid_out(dist: Path, name: str, version: str, epoch: int) -> Release:
     assets = assets_dir(dist, version)
-    return Release(dist / name, dist / f"{name}.zip", assets, assets / f"{name}.duckdb")
+    released = datetime.fromtimestamp(epoch, UTC).date().isoformat()
+    return Release(dist / name, dist / f"{name}.zip", assets, assets / f"{name}.duckdb", version, released)
+
+
+def register(release: Release, registry_path: Path = registry.REGISTRY, root: Path = config.ROOT) -> bool:
+    """What `make release` writes into the repository, to commit with the release: the release's digests in
+    the registry (False when already there), and CITATION.cff and .zenodo.json at the root, from the same
+    declaration as the release's copy."""
+    entry = registry.Entry(version=release.version, date=release.released,
+                           zip=archive.sha256_file(release.zip),
+                           sums=archive.sha256_file(release.assets / archive.SUMS),
+                           contents=archive.sha256_file(release.directory / archive.SUMS))
+    added = registry.record(entry, registry_path)
+    (root / citation.ROOT_CITATION.name).write_text(citation.cff_text(release.released), encoding="utf-8")
+    (root / citation.ROOT_ZENODO.name).write_text(citation.zenodo_text(release.released), encoding="utf-8")
+    return added

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from pipeline import metadata
-from pipeline.release import card, datapackage, project
+from pipeline import config, metadata
+from pipeline.release import citation, datapackage, project
 from pipeline.site import jsonld
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
@@ -72,10 +71,16 @@ def file_id(table: str) -> str:
     return f"parquet/{table}.parquet"
 
 
+def content_url(table: str) -> str:
+    """Relative to croissant.json, or, when a release URL is configured, the release asset's address."""
+    base = project.release_base_url()
+    return f"{base}/v{config.version()}/{table}.parquet" if base else file_id(table)
+
+
 def file_object(root: Path, table: str) -> dict[str, Any]:
     path = root / file_id(table)
     return {"@type": "cr:FileObject", "@id": file_id(table), "name": path.name,
-            "description": f"The {table} table as Parquet (zstd).", "contentUrl": file_id(table),
+            "description": f"The {table} table as Parquet (zstd).", "contentUrl": content_url(table),
             "contentSize": f"{path.stat().st_size} B", "encodingFormat": PARQUET,
             "sha256": datapackage.sha256(path)}
 
@@ -99,13 +104,9 @@ def record_set(table: str) -> dict[str, Any]:
             "field": [field(table, column) for column in declared["columns"]]}
 
 
-def cite_as(documents: dict[str, Any], manifest: dict[str, Any], released: str) -> str:
-    """CITATION.cff as BibTeX, the form Croissant recommends for `citeAs`."""
-    cff = yaml.safe_load(card.citation(documents, manifest, released))
-    authors = " and ".join(f"{{{a['name']}}}" for a in cff["authors"])
-    return (f"@misc{{{project.release_name(cff['version'])},\n  title = {{{cff['title']}}},\n"
-            f"  author = {{{authors}}},\n  year = {{{cff['date-released'][:4]}}},\n"
-            f"  version = {{{cff['version']}}},\n  note = {{Data set}}\n}}")
+def cite_as(released: str) -> str:
+    """The dataset as BibTeX, the form Croissant recommends for `citeAs`."""
+    return citation.bibtex(released)
 
 
 def tag_chinese(value: Any) -> Any:
@@ -123,14 +124,13 @@ def tag_chinese(value: Any) -> Any:
 def descriptor(root: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any],
                released: str) -> dict[str, Any]:
     """croissant.json for the release directory `root`, whose Parquet files are already in place."""
-    documents = tables["documents"].iloc[0].to_dict()
     dataset = tag_chinese(jsonld.dataset(tables, manifest, released))
     return {
         "@context": CONTEXT,
         **dataset,
         "@type": "sc:Dataset",
         "conformsTo": CONFORMS_TO,
-        "citeAs": cite_as(documents, manifest, released),
+        "citeAs": cite_as(released),
         "url": dataset.get("url", "index.html"),
         "distribution": [file_object(root, table) for table in metadata.tables()],
         "recordSet": [record_set(table) for table in metadata.tables()],

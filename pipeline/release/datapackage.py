@@ -24,6 +24,7 @@ FORMATS = {  # suffix: (format, mediatype, encoding)
     ".txt": ("txt", "text/plain", "utf-8"),
     ".yaml": ("yaml", "application/yaml", "utf-8"),
     ".cff": ("cff", "application/yaml", "utf-8"),
+    ".tar": ("tar", "application/x-tar", None),
     "": ("txt", "text/plain", "utf-8"),
 }
 TITLE = "Baoshan resettlement sites: every figure in one government reply"

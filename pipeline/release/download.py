@@ -29,9 +29,8 @@ import zipfile
 from pathlib import Path
 
 from pipeline.errors import InputError, OutputError, VerificationFailed, join_capped
-from pipeline.release import archive, project, verify
+from pipeline.release import archive, progress, project, registry, verify
 
-BASE_URL_ENV = "BAOSHAN_RELEASE_URL"
 TIMEOUT_S = 600  # the whole download, unless --timeout says otherwise
 READ_TIMEOUT_S = 30  # one read from the server
 MiB = 1 << 20
@@ -43,9 +42,9 @@ VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,63}")
 
 
 def default_base_url() -> str:
-    url = os.environ.get(BASE_URL_ENV) or project.pyproject().get("urls", {}).get("Releases")
+    url = project.release_base_url()
     if not url:
-        raise InputError(f"no release URL is configured; pass --base-url, set {BASE_URL_ENV}, or add "
+        raise InputError(f"no release URL is configured; pass --base-url, set {project.BASE_URL_ENV[0]}, or add "
                          "[project.urls] Releases to pyproject.toml.")
     return url
 
@@ -175,9 +174,11 @@ def opener(deadline: Deadline, budget: Budget) -> urllib.request.OpenerDirector:
     return director
 
 
-def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> tuple[bytes, str]:
+def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None,
+          show_progress: bool = False) -> tuple[bytes, str]:
     """Stream `url` into the file `into` (created anew) or into memory; return (bytes read into memory,
-    sha256). Refused past `cap` bytes (exit 5) or the deadline (exit 2)."""
+    sha256). Refused past `cap` bytes (exit 5) or the deadline (exit 2). With `show_progress`, a
+    progress bar on stderr when it is a terminal."""
     sha, size, chunks = hashlib.sha256(), 0, []
     try:
         timeout = max(0.1, min(READ_TIMEOUT_S, deadline.remaining()))
@@ -188,6 +189,7 @@ def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> t
                                          "asset; nothing was written.")
             out = None if into is None else os.fdopen(
                 os.open(into, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, archive.FILE_MODE), "wb")
+            bar = progress.Bar(url.rsplit("/", 1)[-1], int(length) if length.isdigit() else None, show_progress)
             try:
                 while chunk := response.read1(CHUNK):
                     size += len(chunk)
@@ -197,11 +199,13 @@ def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> t
                     if deadline.remaining() <= 0:
                         raise TimeoutError("deadline")
                     sha.update(chunk)
+                    bar.advance(len(chunk))
                     if out is None:
                         chunks.append(chunk)
                     else:
                         out.write(chunk)
             finally:
+                bar.close()
                 if out is not None:
                     out.close()
             if deadline.expired:  # the watchdog shut the socket, which reads as the end of the body
@@ -216,10 +220,11 @@ def fetch(url: str, deadline: Deadline, cap: int, into: Path | None = None) -> t
     return b"".join(chunks), sha.hexdigest()
 
 
-def fetch_checked(url: str, name: str, sums: dict[str, str], deadline: Deadline, cap: int, into: Path) -> None:
+def fetch_checked(url: str, name: str, sums: dict[str, str], deadline: Deadline, cap: int, into: Path,
+                  show_progress: bool = False) -> None:
     if name not in sums:
         raise VerificationFailed(f"{name} is not listed in the release's {archive.SUMS}.")
-    _, digest = fetch(f"{url}/{name}", deadline, cap, into)
+    _, digest = fetch(f"{url}/{name}", deadline, cap, into, show_progress)
     if digest != sums[name]:
         raise VerificationFailed(f"{url}/{name} does not match the release's {archive.SUMS}.")
 
@@ -246,8 +251,10 @@ def place_file(source: Path, target: Path) -> None:
             shutil.copyfileobj(f, out, CHUNK)
 
 
-def run(version: str, base_url: str | None, dest: Path, timeout: float = TIMEOUT_S) -> Path:
-    """Download release `version` into dest/; return the unpacked release directory."""
+def run(version: str, base_url: str | None, dest: Path, timeout: float = TIMEOUT_S,
+        trust: registry.Trust | None = None, show_progress: bool = False) -> Path:
+    """Download release `version` into dest/; return the unpacked release directory. With `trust` (the
+    command line's default), the release page's SHA256SUMS and the zip must be the ones released."""
     if not VERSION.fullmatch(version):
         raise InputError(f"{version!r} is not a release version (for example 1.0.0).")
     if not timeout > 0:
@@ -265,14 +272,18 @@ def run(version: str, base_url: str | None, dest: Path, timeout: float = TIMEOUT
         raise OutputError(f"cannot write to {dest}: {error.strerror}.") from None
     deadline = Deadline(timeout)
     try:
-        text, _ = fetch(f"{url}/{archive.SUMS}", deadline, MAX_SUMS_BYTES)
+        text, sums_digest = fetch(f"{url}/{archive.SUMS}", deadline, MAX_SUMS_BYTES)
+        if trust is not None:
+            trust.check(version, "sums", f"{url}/{archive.SUMS}", sums_digest)
         sums, problems = verify.parse_sums(text)
         if problems:
             raise VerificationFailed(f"the release's {archive.SUMS} is not a checksum list:\n  "
                                      + join_capped(problems))
         zip_path, duckdb_path = scratch / f"{name}.zip", scratch / f"{name}.duckdb"
-        fetch_checked(url, zip_path.name, sums, deadline, MAX_ZIP_BYTES, zip_path)
-        fetch_checked(url, duckdb_path.name, sums, deadline, MAX_DUCKDB_BYTES, duckdb_path)
+        fetch_checked(url, zip_path.name, sums, deadline, MAX_ZIP_BYTES, zip_path, show_progress)
+        if trust is not None:  # fetch_checked has matched the zip's digest with the list's
+            trust.check(version, "zip", f"{url}/{zip_path.name}", sums[zip_path.name], user_digest=True)
+        fetch_checked(url, duckdb_path.name, sums, deadline, MAX_DUCKDB_BYTES, duckdb_path, show_progress)
         hashes = verify.check(zip_path)
         with zipfile.ZipFile(zip_path) as z:
             if {n.split("/", 1)[0] for n in z.namelist()} != {name}:

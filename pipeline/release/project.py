@@ -21,6 +21,20 @@ def pyproject() -> dict:
         return tomllib.load(f)["project"]
 
 
+# Where the release assets are published, <url>/v<version>/<asset>: one setting, read here only.
+BASE_URL_ENV = ("RELEASE_BASE_URL", "BAOSHAN_RELEASE_URL")
+# Files `make release` writes into the repository (the registry, the root citation files): committing them
+# does not move the release date, so the commit that records a release rebuilds it byte for byte.
+WRITTEN_BY_RELEASE = ("releases.yaml", "CITATION.cff", ".zenodo.json")
+
+
+def release_base_url() -> str | None:
+    """$RELEASE_BASE_URL (or $BAOSHAN_RELEASE_URL), else `[project.urls] Releases` in pyproject.toml."""
+    url = next((os.environ[name] for name in BASE_URL_ENV if os.environ.get(name)), None)
+    url = url or pyproject().get("urls", {}).get("Releases")
+    return url.rstrip("/") if url else None
+
+
 def description() -> str:
     return pyproject()["description"]
 
@@ -30,8 +44,9 @@ def release_name(version: str | None = None) -> str:
 
 
 def release_epoch(publication_date: str) -> int:
-    """Seconds since 1970 that date every file of a release: SOURCE_DATE_EPOCH, else the last commit,
-    else the document's publication date. Never the clock, so two runs on one commit agree."""
+    """Seconds since 1970 that date every file of a release: SOURCE_DATE_EPOCH, else the last commit
+    (of anything but WRITTEN_BY_RELEASE), else the document's publication date. Never the clock, so two
+    runs on one commit agree."""
     if os.environ.get("SOURCE_DATE_EPOCH"):
         try:
             return int(os.environ["SOURCE_DATE_EPOCH"])
@@ -39,7 +54,8 @@ def release_epoch(publication_date: str) -> int:
             raise InputError(f"SOURCE_DATE_EPOCH={os.environ['SOURCE_DATE_EPOCH']!r} is not a whole number "
                              "of seconds.") from None
     try:
-        commit = subprocess.run(["git", "-C", str(config.ROOT), "log", "-1", "--format=%ct"],
+        commit = subprocess.run(["git", "-C", str(config.ROOT), "log", "-1", "--format=%ct", "--", ".",
+                                 *(f":(exclude){name}" for name in WRITTEN_BY_RELEASE)],
                                 capture_output=True, text=True, check=True, timeout=10).stdout.strip()
         return int(commit)
     except (OSError, subprocess.SubprocessError, ValueError):

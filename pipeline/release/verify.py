@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 from pipeline import config, database, tree
 from pipeline.errors import InputError, VerificationFailed, join_capped
-from pipeline.release import archive
+from pipeline.release import archive, registry
 
 PACKAGE = "datapackage.json"
 
@@ -399,9 +399,33 @@ def duckdb_problems(duckdb_file: Path, files: dict[str, Member]) -> list[str]:
     return found
 
 
-def run(path: Path) -> int:
-    """Verify `path`; return the number of files checked, or raise VerificationFailed listing every problem."""
-    return len(check(path))
+def run(path: Path, trust: registry.Trust | None = None) -> int:
+    """Verify `path`; return the number of files checked, or raise VerificationFailed listing every problem.
+    With `trust` (the command line's default), the release must also be one that was released."""
+    hashes = check(path)
+    if trust is not None:
+        check_authentic(path, hashes, trust)
+    return len(hashes)
+
+
+def claimed_version(path: Path) -> str:
+    """The version a self-consistent release says it is (datapackage.json), to look it up by."""
+    package = json.loads(read_small(members(path)[PACKAGE], MAX_PACKAGE_BYTES))
+    version = package.get("version")
+    if not isinstance(version, str) or not version:
+        raise VerificationFailed(f"{path}'s {PACKAGE} has no `version`, so it cannot be looked up in the "
+                                 "registry of released versions; pass --no-registry to skip that check.")
+    return version
+
+
+def check_authentic(path: Path, hashes: dict[str, str], trust: registry.Trust) -> None:
+    """A zip is checked by its own sha256; a directory by the sha256 of its SHA256SUMS, which lists
+    (and, being verified, matches) every file in it."""
+    version = claimed_version(path)
+    if path.is_dir():
+        trust.check(version, "contents", f"{path}/{archive.SUMS}", hashes[archive.SUMS], user_digest=True)
+    else:
+        trust.check(version, "zip", str(path), archive.sha256_file(path), user_digest=True)
 
 
 def unpack(zip_path: Path, target: Path, hashes: dict[str, str]) -> None:

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from pipeline import config, metadata, numbers, reference, translation
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
-from pipeline.site import charts, jsonld, values
+from pipeline.site import charts, front, jsonld, values
 
 HERE = Path(__file__).parent
 
@@ -35,9 +35,13 @@ HEADLINE_FACTS = [  # which figures the overview shows; their values come from t
 ]
 
 # Tables of figures (facts and its per-section subsets) show what a reader needs first, ids and offsets last.
-FIGURE_COLUMNS_FIRST = ["metric_zh", "metric_en", "value", "value_max", "unit_zh", "unit_en", "as_of",
-                        "as_of_basis_zh", "as_of_basis_en", "area_zh", "area_en", "qualifier_zh", "qualifier_en",
-                        "note_zh", "note_en", "quote"]
+# The reader's columns are shown; the rest appear with the table's "all columns" switch.
+READER_COLUMNS = ["metric_zh", "metric_en", "value", "value_max", "unit_zh", "unit_en", "as_of", "area_zh", "area_en",
+                  "note_zh", "note_en"]
+FIGURE_COLUMNS_FIRST = [*READER_COLUMNS, "qualifier_zh", "qualifier_en", "as_of_basis_zh", "as_of_basis_en", "quote"]
+# How a column name reads as a header: words of the name, these replaced (the hover says what it means).
+LABEL_WORDS = {"as of": "period", "ref area": "area", "char": "character", "pct": "%", "id": "ID", "zh": "",
+               "en": "", "max": "up to"}
 WIDTHS = [("long", 90), ("mid", 25)]  # a column whose longest cell has more characters gets that CSS width
 AREA_COLUMNS = [  # shown next to ref_area_code: the name of the area, from places
     {"name": "area_zh", "type": "string", "description": "The area ref_area_code denotes: places.name_zh."},
@@ -157,16 +161,31 @@ def display_columns(declared: dict) -> list[dict]:
         return 1
 
     names = [c["name"] for c in columns]
-    first = [c for name in FIGURE_COLUMNS_FIRST for c in columns if c["name"] == name] if "metric_en" in names else []
+    figures = "metric_en" in names
+    first = [c for name in FIGURE_COLUMNS_FIRST for c in columns if c["name"] == name] if figures else []
     rest = sorted((c for c in columns if c not in first), key=rank)
-    return first + rest
+    shown = [{**c, "primary": c["name"] in READER_COLUMNS if figures else rank(c) == 1} for c in first + rest]
+    if not any(c["primary"] for c in shown):
+        shown = [{**c, "primary": True} for c in shown]
+    return shown
+
+
+def column_label(name: str) -> str:
+    """The header of a column: its name in words (metric_en: Metric, as_of: Period, char_start: Character start)."""
+    words = " " + name.replace("_", " ") + " "
+    for old, new in LABEL_WORDS.items():
+        words = words.replace(f" {old} ", f" {new} " if new else " ")
+    words = " ".join(words.split())
+    return words[:1].upper() + words[1:]
 
 
 def table_view(name: str, df: pd.DataFrame, facts: pd.DataFrame, areas: pd.DataFrame, link_base: str) -> dict:
     declared = metadata.tables()[name]
     columns = display_columns(declared)
     fact_columns = {c["name"] for c in declared["columns"] if c["name"].endswith("_fact_id")}
-    head = [{"name": c["name"], "description": c["description"], "cls": only(c["name"])} for c in columns]
+    head = [{"name": c["name"], "description": c["description"], "label_en": column_label(c["name"]),
+             "label_zh": c.get("label_zh") or column_label(c["name"]),
+             "cls": classes(only(c["name"]), "" if c["primary"] else "extra")} for c in columns]
     rows = []
     for _, row in df.iterrows():
         cells = []
@@ -191,7 +210,8 @@ def table_view(name: str, df: pd.DataFrame, facts: pd.DataFrame, areas: pd.DataF
                 text = values.number(value)
             else:
                 text = values.text(value)
-            cells.append({"text": text, "fact_id": fact_id, "cls": classes("num" * numeric, only(cname)),
+            cells.append({"text": text, "fact_id": fact_id,
+                          "cls": classes("num" * numeric, only(cname), "" if column["primary"] else "extra"),
                           "sort": None if not numeric or values.blank(value) else repr(float(value))})
         rows.append(cells)
     for i, column in enumerate(head):  # prose gets room, so that a row is not a tall narrow column of words
@@ -202,7 +222,7 @@ def table_view(name: str, df: pd.DataFrame, facts: pd.DataFrame, areas: pd.DataF
             for row in rows:
                 row[i]["cls"] = classes(row[i]["cls"], width)
     return {"name": name, "title": declared["title"], "description": declared["description"], "head": head,
-            "rows": rows, "link_base": link_base}
+            "rows": rows, "link_base": link_base, "extra": sum(not c["primary"] for c in columns)}
 
 
 def only(column: str) -> str:
@@ -225,9 +245,12 @@ def page(tables: dict[str, pd.DataFrame], text: str, link_base: str) -> str:
         if text[sentence.char_start:sentence.char_end] != sentence.text_zh:
             raise InputError(f"sentence {sentence.sentence_id} is not the text at its offsets; rebuild the dataset.")
     checks = [{**check, "fact_ids": check["fact_ids"].split(";"), "expected": values.number(check["expected"]),
-               "observed": values.number(check["observed"])} for check in records(tables["checks"])]
+               "observed": values.number(check["observed"])}
+              for check in records(tables["checks"].sort_values("status", key=lambda s: s != "source_discrepancy",
+                                                                kind="stable"))]
     return environment().get_template("page.html.j2").render(
         dataset=config.DATASET_NAME, version=config.version(), doc=tables["documents"].iloc[0],
+        front=front.context(tables, link_base), check_count=len(tables["checks"]),
         css=static("site.css"), script=static("site.js"), head_extra=Markup(jsonld.script_tag(tables, link_base)),
         headline=[{"fact_id": f, "value": values.fact_value(facts.loc[f]), "fact": facts.loc[f]}
                   for f in HEADLINE_FACTS if f in facts.index],

@@ -2,7 +2,7 @@
 part of croissant.json.
 
 Every value comes from the published tables (figures, places, the document), pyproject.toml (version,
-description, keywords, release URL), raw/manifest.yaml and CITATION.cff as `card.citation` writes it;
+description, keywords, release URL), raw/manifest.yaml and CITATION.cff as `citation.cff` writes it;
 nothing here is typed in. The date is the release's (`project.release_epoch`), never the clock.
 """
 
@@ -18,7 +18,8 @@ import yaml
 
 from pipeline import config, metadata
 from pipeline.errors import ValidationFailed
-from pipeline.release import card, datapackage, project
+from pipeline.release import citation as citation_
+from pipeline.release import datapackage, project
 
 SCHEMA_ORG = "https://schema.org/"
 LANGUAGES = ["zh-Hans", "en"]
@@ -113,13 +114,9 @@ def released(documents: pd.DataFrame) -> str:
     return datetime.fromtimestamp(epoch, UTC).date().isoformat()
 
 
-def citation(documents: dict[str, Any], manifest: dict[str, Any], date: str) -> dict[str, Any]:
-    """CITATION.cff, exactly as the release writes it, as a schema.org CreativeWork."""
-    cff = yaml.safe_load(card.citation(documents, manifest, date))
-    return {"@type": "Dataset", "name": cff["title"], "version": cff["version"],
-            "datePublished": cff["date-released"],
-            "author": [{"@type": "Organization", "name": a["name"]} for a in cff["authors"]],
-            "license": datapackage.LICENSE["path"]}
+def citation(documents: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
+    """The work the dataset cites: the source letter, with its APA reference as `text`."""
+    return {**based_on(documents, manifest), "text": citation_.source_apa()}
 
 
 def based_on(documents: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +127,8 @@ def based_on(documents: dict[str, Any], manifest: dict[str, Any]) -> dict[str, A
                       "alternateName": documents["publisher_en"]},
         "datePublished": documents["publication_date"], "identifier": documents["index_number"],
         "inLanguage": "zh-Hans",
+        "isPartOf": {"@type": "Collection", "name": documents["catalogue_zh"],
+                     "alternateName": documents["catalogue_en"]},
     }
     if manifest.get("source_url"):
         source["url"] = manifest["source_url"]
@@ -146,9 +145,9 @@ def keywords(tables: dict[str, pd.DataFrame]) -> list[str]:
 
 
 def release_url() -> str | None:
-    """`[project.urls] Releases` in pyproject.toml: where `v<version>/<asset>` is published, if configured."""
-    url = project.pyproject().get("urls", {}).get("Releases")
-    return url.rstrip("/") if url else None
+    """Where `v<version>/<asset>` is published, if configured ($RELEASE_BASE_URL, or `[project.urls]
+    Releases` in pyproject.toml): then every contentUrl is absolute."""
+    return project.release_base_url()
 
 
 def dataset(tables: dict[str, pd.DataFrame], manifest: dict[str, Any], date: str) -> dict[str, Any]:
@@ -160,12 +159,14 @@ def dataset(tables: dict[str, pd.DataFrame], manifest: dict[str, Any], date: str
         "name": datapackage.TITLE,
         "alternateName": datapackage.TITLE_ZH,
         "description": project.description(),
+        "identifier": project.release_name(),
         "version": config.version(),
         "datePublished": date,
         "license": datapackage.LICENSE["path"],
         "creator": author,
         "publisher": author,
-        "citation": citation(documents, manifest, date),
+        "citation": citation(documents, manifest),
+        "creditText": citation_.apa(date),
         "isBasedOn": based_on(documents, manifest),
         "inLanguage": LANGUAGES,
         "spatialCoverage": spatial_coverage(tables["places"]),
@@ -174,8 +175,7 @@ def dataset(tables: dict[str, pd.DataFrame], manifest: dict[str, Any], date: str
     coverage = temporal_coverage(tables["facts"]["as_of"])
     if coverage:
         result["temporalCoverage"] = coverage
-    if release_url():
-        result["url"] = f"{release_url()}/v{config.version()}/"
+    result["url"] = f"{release_url()}/v{config.version()}/" if release_url() else "index.html"
     return result
 
 
@@ -196,8 +196,9 @@ def distribution(tables: dict[str, pd.DataFrame], link_base: str) -> list[dict[s
     downloads = []
     for table in metadata.tables():
         for fmt, media in (("parquet", PARQUET), ("csv", CSV)):
+            url = f"{assets}{table}.{fmt}" if release_url() else f"{link_base}{fmt}/{table}.{fmt}"
             downloads.append({"@type": "DataDownload", "name": f"{table}.{fmt}", "encodingFormat": media,
-                              "contentUrl": f"{link_base}{fmt}/{table}.{fmt}"})
+                              "contentUrl": url})
     duckdb_url = f"{assets}{name}.duckdb" if in_release or release_url() else f"{link_base}{config.DUCKDB_FILE}"
     downloads.append({"@type": "DataDownload", "name": duckdb_url.rsplit("/", 1)[-1], "encodingFormat": DUCKDB,
                       "contentUrl": duckdb_url, "description": "Every table in one DuckDB database."})
