@@ -59,9 +59,9 @@ def tampered_database(source, target) -> None:
         con.execute("UPDATE checks SET observed = observed + 1 WHERE check_id = (SELECT min(check_id) FROM checks)")
 
 
-def test_verify_checks_the_release_database_against_its_parquet(rel, tmp_path):
+def test_verify_checks_the_release_database_against_its_parquet(rel, registered, tmp_path):
     for release in (rel.directory, rel.zip):  # the DuckDB file of dist/ is in v<version>/
-        code, stdout, stderr = run_cli("verify", str(release))
+        code, stdout, stderr = run_cli("verify", "--registry", str(registered), str(release))
         assert code == 0, stderr
     directory, zipped = tmp_path / "dir" / NAME, tmp_path / "zip" / f"{NAME}.zip"
     shutil.copytree(rel.directory, directory)
@@ -127,7 +127,7 @@ def test_release_replaces_only_what_it_wrote(clean_build, tmp_path):
     assert dist.is_symlink()
     assert (generation / output_directory.MARKER).is_file()
     assert release_into(clean_build, dist)[0] == 0 and not generation.exists()
-    assert run_cli("verify", str(dist / NAME))[0] == 0
+    assert run_cli("verify", "--no-registry", str(dist / NAME))[0] == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".dist")] == [os.readlink(dist)]
     record("hostile", "a user's file inside the release generation", "exit 4, listed, untouched")
 
