@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipeline import config, metadata
+from pipeline import config, metadata, summary
 from pipeline.describe import _cell
 from pipeline.release import project
 
@@ -51,7 +51,7 @@ def reading_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
         "`facts.sentence_id` joins each figure to its sentence.",
         "",
         "Every figure has a reference period (`as_of`, ISO 8601: a date, a month, a year or an interval such as "
-        "`2016/2020`) and says where it comes from (`as_of_basis`): "
+        "`2016/2021-07-29`) and says where it comes from (`as_of_basis`): "
         + "; ".join(f"{basis.lower()}: {count}" for basis, count in bases.items())
         + ". `as_of_quote` is the phrase that gives it. `ref_area_code` is the GB/T 2260 code of the area "
         "the figure describes (joins to `places.admin_code`).",
@@ -78,6 +78,10 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         f"# {name}: Baoshan resettlement sites, every figure in one government reply",
         "",
         f"Version {version}, released {released}. {project.description()}",
+        "",
+        "## Summary",
+        "",
+        summary.render(tables["facts"], tables["documents"].iloc[0]),
         "",
         "## What this is",
         "",

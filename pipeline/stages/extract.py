@@ -139,6 +139,9 @@ def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[i
             "section": entry["section"],
             "metric_zh": entry["metric_zh"],
             "metric_en": entry["metric_en"],
+            "population": entry["population"],
+            "hedge_en": entry.get("hedge_en"),
+            "hedge_zh": entry.get("hedge_zh"),
             "value": mention.value,
             "value_max": mention.value_max,
             "unit": entry["unit"],
@@ -184,8 +187,9 @@ def resolve_periods(resolver: Resolver, catalog: dict, publication_date: str) ->
             as_of = iso_date(mention.text)
         elif means == "five_year_plan" and mention is not None and (numeral := re.search(f"([{CN_NUMERALS}]+)五",
                                                                                          mention.text)):
-            # 十三五: the plan's ordinal (十三) and 五, for five-year
-            as_of = "/".join(map(str, five_year_plan_years(int(parse_chinese(numeral.group(1))))))
+            # 十三五: the plan's ordinal (十三) and 五, for five-year. “…”以来 is "since": from the plan's
+            # first year to the reply, not only to the plan's last year.
+            as_of = f"{five_year_plan_years(int(parse_chinese(numeral.group(1))))[0]}/{publication_date}"
         else:
             resolver.errors.append(f"period {entry['period_id']}: {match.group()!r} gives no {means}")
             continue
