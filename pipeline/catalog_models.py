@@ -114,7 +114,7 @@ class Period(Strict):
     section: SectionId
     find: str
     means: Literal[PERIOD_MEANINGS]  # type: ignore[valid-type]
-    scope: Literal["sentence", "paragraph"]
+    scope: Literal["sentence", "full_stop", "paragraph"]
 
 
 class Section(Strict):

@@ -205,8 +205,8 @@ class WithinImpliedTotalCheck(Check):
     type_name, label_zh, label_en = "within_implied_total", "不超过推算总数", "Within the implied total"
     expected_means = "count / (share / 100), the total the count and share imply, rounded to 4 decimals"
     observed_means = "the count of part of the same set that the text reports elsewhere (part)"
-    tolerance_means = ("how far above `expected` the largest whole total that reproduces the share at its printed "
-                       "decimals lies; passes when `observed` is at most that total")
+    tolerance_means = ("how far above `expected` a total may lie and still reproduce the share at its printed "
+                       "decimals; passes when `observed` is at most the largest whole number within it")
     roles = ("count", "share", "part")
 
     def evaluate(self, facts):
@@ -215,10 +215,9 @@ class WithinImpliedTotalCheck(Check):
         high = count["value"] / ((share["value"] - tolerance) / 100)
         implied = count["value"] / (share["value"] / 100)
         largest = math.floor(high)
-        result = self.outcome(round(implied, 4), part["value"], round(largest - implied, 4),
+        result = self.outcome(round(implied, 4), part["value"], round(high - implied, 4),
                               f"{self.spec['count']} / ({self.spec['share']} / 100)")
         result.passed = part["value"] <= largest
-        result.extra_lines.append(f"largest whole total that reproduces the share: {largest}")
         return result
 
 

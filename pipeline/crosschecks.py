@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -157,8 +158,9 @@ def hedge_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
 
 
 def plain(english: str) -> str:
-    """English as terminology compares it: lower case, without quotation marks or repeated spaces."""
-    return " ".join(re.sub(r"[\"'“”‘’]", "", english.lower()).split())
+    """English as terminology compares it: width-folded (NFKC), lower case, without quotation marks or
+    repeated spaces."""
+    return " ".join(re.sub(r"[\"'“”‘’]", "", unicodedata.normalize("NFKC", english).lower()).split())
 
 
 def terminology_problems(tables: dict[str, pd.DataFrame]) -> list[str]:

@@ -254,6 +254,10 @@ def test_since_the_plan_runs_to_the_replys_date_and_an_unstated_period_says_so(f
     assert facts.loc["sites.total", "as_of"] == "2016/2021-07-29"
     assert facts.loc["sites.total", "as_of_basis_en"].endswith("to the reply's date")
     assert facts.loc["overview.period_years", "qualifier"] == "approx"
+    # 目前 heads one sentence of section 4, up to its 。; Shidian's sentence after it is not dated by it
+    assert facts.loc["services.cemeteries.coverage", "as_of_basis"] == "stated_for_paragraph"
+    assert facts.loc["services.social_organisations_introduced", ["as_of_basis", "as_of"]].tolist() == \
+        ["reply_date", "2021-07-29"]
     income = facts.loc["industry.income_increase_per_household"]
     assert "over what period" in income["hedge_en"] and "period" in income["note_en"]
 

@@ -236,7 +236,8 @@ def test_within_implied_total_check_passes_up_to_the_largest_total_that_reproduc
     assert not passes(spec, figures, part=largest + 1)
     outcome = checks.TYPES["within_implied_total"](spec).evaluate(figures)
     assert outcome.expected == pytest.approx(count / (share / 100), abs=1e-4)
-    assert outcome.tolerance == pytest.approx(largest - outcome.expected, abs=1e-3)
+    assert outcome.tolerance == pytest.approx(count / ((share - half) / 100) - outcome.expected, abs=1e-3)
+    assert outcome.expected + outcome.tolerance >= largest
 
 
 def test_list_count_check(tables, figures):

@@ -57,6 +57,14 @@ def fact_rows(facts: list[dict]) -> list[dict]:
     return [{k: v for k, v in fact.items() if k not in ("row", "column", "sign", "area_zh")} for fact in facts]
 
 
+def mention_rows(mentions: list[dict], facts: list[dict]) -> list[dict]:
+    """The tokenizer's mentions, a figure's with the qualifier the figure is read with (figures.yaml may
+    extend one the tokenizer sees beside another number, as 以上 after a person threshold qualifies the
+    household threshold before it)."""
+    qualifiers = {fact["fact_id"]: fact["qualifier"] for fact in facts}
+    return [{**m, "qualifier": qualifiers[m["fact_id"]]} if m.get("fact_id") in qualifiers else m for m in mentions]
+
+
 def describe_facts(facts: list[dict], places: list[dict]) -> list[dict]:
     """Each figure with the GB/T 2260 code of the area it describes and its rendered notes."""
     codes = {place["name_zh"]: place["admin_code"] for place in places if place["admin_code"]}
@@ -214,7 +222,7 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
     facts = describe_facts(extracted["facts"], places)
     tables = {
         "facts": frame("facts", fact_rows(facts)),
-        "mentions": frame("mentions", extracted["mentions"]),
+        "mentions": frame("mentions", mention_rows(extracted["mentions"], facts)),
         "named_items": frame("named_items", entity_tables.named_item_rows(extracted, place_ids)),
         "places": frame("places", places),
         "place_mentions": frame("place_mentions", entity_tables.place_mention_rows(extracted, place_ids)),
