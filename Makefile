@@ -51,7 +51,7 @@ $(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/stages/tables.py pipeline/
 
 $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/stages/validate.py pipeline/checks.py pipeline/crosschecks.py \
 		pipeline/reference.py pipeline/stages/tables.py pipeline/arrow.py $(CATALOG) pipeline/translation.py \
-		pipeline/catalog/checks.yaml pipeline/catalog/translations.yaml \
+		pipeline/catalog/checks.yaml pipeline/catalog/translations.yaml pipeline/entities.py pipeline/catalog/glossary.yaml \
 		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(wildcard schemas/*.py) $(COMMON)
 	$(call queue,validate)
 
@@ -75,7 +75,7 @@ $(RELEASE_EPOCH): FORCE
 
 $(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb $(RELEASE_EPOCH) \
 		$(wildcard pipeline/site/*.py pipeline/site/templates/* pipeline/site/static/*) \
-		pipeline/metadata.py pipeline/translation.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml \
+		pipeline/metadata.py pipeline/translation.py pipeline/summary.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml \
 		pipeline/release/citation.py pipeline/release/project.py pipeline/release/snippets.py \
 		pipeline/release/datapackage.py raw/manifest.yaml pyproject.toml
 	$(PY) -m pipeline.site

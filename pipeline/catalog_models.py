@@ -64,6 +64,7 @@ def known(vocabulary: str, what: str, show: bool = True) -> AfterValidator:
 
 UnitName = Annotated[str, known("units", "unit")]
 SectionId = Annotated[str, known("sections", "section")]
+PopulationId = Annotated[str, known("populations", "population")]
 FactId = Annotated[str, known("fact_ids", "fact id", show=False)]
 Vocabulary = Annotated[str, known("vocabularies", "label vocabulary")]
 
@@ -88,6 +89,11 @@ def _note_names(template: str, info: ValidationInfo) -> str:
 Note = Annotated[str, AfterValidator(_note_names)]
 
 
+class Label(Strict):
+    zh: str
+    en: str
+
+
 class Unit(Strict):
     counters: list[str]
     zh: str
@@ -95,6 +101,7 @@ class Unit(Strict):
 
 
 class DocumentEnglish(Strict):
+    title_zh: str
     title_en: str
     publisher_en: str
     catalogue_en: str
@@ -107,7 +114,7 @@ class Period(Strict):
     section: SectionId
     find: str
     means: Literal[PERIOD_MEANINGS]  # type: ignore[valid-type]
-    scope: Literal["sentence", "paragraph"]
+    scope: Literal["sentence", "full_stop", "paragraph"]
 
 
 class Section(Strict):
@@ -120,6 +127,7 @@ class Fact(Strict):
     section: SectionId
     metric_zh: str
     metric_en: str
+    population: PopulationId
     unit: UnitName
     find: str
     table: str
@@ -130,6 +138,18 @@ class Fact(Strict):
     area: str | None = None
     note_en: Note | None = None
     note_zh: Note | None = None
+    # What the text leaves open about the figure, in a few words: its sentence's English, its label and
+    # every place its value is shown carry it in square brackets (check hedge).
+    hedge_en: str | None = None
+    hedge_zh: str | None = None
+
+    @model_validator(mode="after")
+    def _hedge_in_both_languages_with_a_note(self) -> Fact:
+        if (self.hedge_en is None) != (self.hedge_zh is None):
+            raise ValueError("hedge_en and hedge_zh go together")
+        if self.hedge_en is not None and self.note_en is None:
+            raise ValueError("a hedge needs a note_en that explains it")
+        return self
 
 
 class NonFigure(Strict):
@@ -162,6 +182,7 @@ class FiguresCatalog(Strict):
     units: dict[str, Unit]
     document: DocumentEnglish
     default_area: str
+    populations: dict[str, Label]
     periods: list[Period]
     sections: dict[str, Section]
     facts: list[Fact]
@@ -177,11 +198,6 @@ class FiguresCatalog(Strict):
 
 
 # --- tables.yaml -------------------------------------------------------------------------------------
-
-class Label(Strict):
-    zh: str
-    en: str
-
 
 _PLACE_CLASS = re.compile(r"\{(province|city|county|township|village)\}")
 
@@ -224,6 +240,8 @@ class Column(Strict):
     matches: str | None = Field(None, description="The reported column a derived column must agree with.")
     figure: bool = False
     from_row: str | None = None
+    from_facts: str | None = Field(None, description="The facts column a wide table's context column carries.")
+    for_rows: list[str] | None = Field(None, description="The rows a derived column is computed for.")
     references: str | None = None
 
     @field_validator("derived")
@@ -259,12 +277,13 @@ class Table(Strict):
     label: Identifier | None = None
     rows: dict[str, Row] | None = None
     columns: list[Column]
+    context_columns: list[Column] = []
 
     def column_names(self) -> list[str]:
         """The declared columns and those metadata.tables() generates from `label` (wide tables), `labels`
         and `figure` (tests/test_catalog.py checks the two agree)."""
         names = [f"{self.label}_{suffix}" for suffix in ("id", "zh", "en")] if self.rows is not None else []
-        for column in self.columns:
+        for column in self.columns + self.context_columns:
             names.append(column.name)
             names += [f"{column.name}_{lang}" for lang in ("zh", "en") if column.labels]
             names += [f"{column.name}_fact_id"] if column.figure else []
@@ -280,6 +299,17 @@ class Table(Strict):
         if twice:
             raise ValueError(f"column {twice[0]!r} is declared twice (columns ending in _id, _zh, _en and _fact_id "
                              "may be generated from `label`, `labels` and `figure`)")
+        if self.context_columns and self.rows is None:
+            raise ValueError("`context_columns` are for a table with `rows` (an indicator table has its figures' "
+                             "columns already)")
+        for column in self.columns + self.context_columns:
+            if column.for_rows is not None:
+                if column.derived is None or self.rows is None:
+                    raise ValueError(f"column {column.name}: `for_rows` is for a derived column of a table with `rows`")
+                unknown = [row for row in column.for_rows if row not in self.rows]
+                if unknown:
+                    raise ValueError(f"column {column.name}: for_rows names {unknown[0]!r}, not a row of this table"
+                                     f"{suggest(unknown[0], self.rows)}")
         known = set(names)
         for key, name in [("primary_key", n) for n in self.primary_key] + [("spans", n) for s in self.spans for n in s]:
             if name not in known:
@@ -363,6 +393,8 @@ class Term(Strict):
     source: str
     find: str | None = None
     readings: dict[str, str] | None = None
+    # Other English forms a sentence may use for the term (check terminology); term_en is always accepted.
+    english_variants: list[str] = []
 
 
 class GlossaryCatalog(Strict):
@@ -379,7 +411,12 @@ class Translation(Strict):
     en: str
 
 
+class Summary(Strict):
+    en: str
+
+
 class TranslationsCatalog(Strict):
+    summary: Summary
     sentences: dict[str, Translation]
 
 
@@ -405,6 +442,7 @@ class CuratedPlace(Strict):
     full_zh: str | None = None
     parent: str | None = None
     note: str | None = None
+    readings: dict[str, str] | None = None  # a character's reading in this name, where the dictionary's is wrong
 
 
 class DocumentPatterns(Strict):

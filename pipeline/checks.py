@@ -199,6 +199,28 @@ class ImpliedTotalCheck(Check):
         return result
 
 
+class WithinImpliedTotalCheck(Check):
+    """A count of part of a set does not exceed the set's total that another count and its share imply."""
+
+    type_name, label_zh, label_en = "within_implied_total", "不超过推算总数", "Within the implied total"
+    expected_means = "count / (share / 100), the total the count and share imply, rounded to 4 decimals"
+    observed_means = "the count of part of the same set that the text reports elsewhere (part)"
+    tolerance_means = ("how far above `expected` a total may lie and still reproduce the share at its printed "
+                       "decimals; passes when `observed` is at most the largest whole number within it")
+    roles = ("count", "share", "part")
+
+    def evaluate(self, facts):
+        count, share, part = (facts[self.spec[r]] for r in self.roles)
+        tolerance = half_unit(share["decimals"])
+        high = count["value"] / ((share["value"] - tolerance) / 100)
+        implied = count["value"] / (share["value"] / 100)
+        largest = math.floor(high)
+        result = self.outcome(round(implied, 4), part["value"], round(high - implied, 4),
+                              f"{self.spec['count']} / ({self.spec['share']} / 100)")
+        result.passed = part["value"] <= largest
+        return result
+
+
 class ListCountCheck(Check):
     """A list the text enumerates has as many items as the count the text states."""
 

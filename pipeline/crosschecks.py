@@ -5,16 +5,23 @@
 - translations: every place and list item has its curated English, and every curated English
   name of a list item still has its item in the text (so deleting an item fails here too);
 - sentences: they partition the text, every figure lies in its sentence, and every English template
-  renders (no digit, every figure of its sentence exactly once, a Chinese fingerprint that still matches).
+  renders (no digit, every figure of its sentence exactly once, a Chinese fingerprint that still matches);
+- hedges: a figure whose reading the text leaves open (facts.hedge_en) carries its hedge, in square
+  brackets, in its label and in its sentence's English, so that the English never settles it;
+- terminology: a sentence that contains a glossary term or a cited title says it with that entry's
+  English (or a variant the glossary declares), so one Chinese term reads the same everywhere.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pandas as pd
 
-from pipeline import metadata, translation
+from pipeline import entities, metadata, translation
 from pipeline.errors import capped, join_capped
-from pipeline.numbers import decimals
+from pipeline.numbers import PUNCTUATION, decimals
 
 
 def _column(series: pd.Series) -> list:
@@ -123,6 +130,66 @@ def sentence_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
     return capped(problems) + capped(template_problems)
 
 
+def hedge_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Every hedged figure's label and sentence English carry `[hedge_en]`."""
+    english = dict(zip(tables["sentences"]["sentence_id"], _column(tables["sentences"]["text_en"]), strict=True))
+    problems = []
+    for fact in records(tables["facts"]):
+        if fact["hedge_en"] is None:
+            continue
+        mark = f"[{fact['hedge_en']}]"
+        for where, said in (("its label, facts.metric_en", fact["metric_en"]),
+                            (f"the English of its sentence {fact['sentence_id']}", english.get(fact["sentence_id"]))):
+            if mark not in (said or ""):
+                problems.append(f"check hedge failed: {fact['fact_id']} ({fact['quote']}) is hedged {mark} in "
+                                f"pipeline/catalog/figures.yaml, but {where} does not say so: {said!r}")
+    for name in metadata.figure_tables():
+        table = metadata.tables()[name]
+        if not metadata.is_wide(table) or "hedge_en" not in tables[name].columns:
+            continue
+        label = table["label"]
+        for row in records(tables[name]):
+            for hedge in (row["hedge_en"] or "").split(" | ") if row["hedge_en"] else []:
+                if f"[{hedge}]" not in row[f"{label}_en"]:
+                    problems.append(f"check hedge failed: {name} row {row[f'{label}_id']} holds a figure hedged "
+                                    f"[{hedge}], but its label in pipeline/catalog/tables.yaml does not say so: "
+                                    f"{row[f'{label}_en']!r}")
+    return problems
+
+
+def plain(english: str) -> str:
+    """English as terminology compares it: width-folded (NFKC), lower case, without quotation marks or
+    repeated spaces."""
+    return " ".join(re.sub(r"[\"'“”‘’]", "", unicodedata.normalize("NFKC", english).lower()).split())
+
+
+def terminology_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """A sentence holding a glossary term says its term_en or a declared variant; one holding a cited
+    title says that title's title_en (referenced_documents)."""
+    sentences = records(tables["sentences"])
+    problems = []
+    for term in metadata.glossary():
+        pattern = entities.term_pattern(term)
+        forms = [term["term_en"], *term.get("english_variants", [])]
+        for sentence in sentences:
+            if pattern.search(sentence["text_zh"].translate(PUNCTUATION)) and \
+                    not any(plain(form) in plain(sentence["text_en"] or "") for form in forms):
+                problems.append(f"check terminology failed: {sentence['sentence_id']} contains the glossary term "
+                                f"{term['term_zh']} ({term['term_id']}), but its English uses none of "
+                                f"{forms}; use one, or declare the English as a variant in "
+                                "pipeline/catalog/glossary.yaml (english_variants)")
+    for cited in records(tables["referenced_documents"]):
+        if cited["title_en"] is None:
+            continue
+        sentence = next((s for s in sentences if s["char_start"] <= cited["char_start"] < s["char_end"]), None)
+        if sentence is not None and plain(cited["title_en"]) not in plain(sentence["text_en"] or ""):
+            problems.append(f"check terminology failed: {sentence['sentence_id']} cites 《{cited['title_zh']}》, but "
+                            f"its English does not give the title as referenced_documents does: "
+                            f"{cited['title_en']!r}")
+    return problems
+
+
 def problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
     return [*provenance_problems(tables, text), *reference_problems(tables), *translation_problems(tables),
-            *sentence_problems(tables, text)]
+            *sentence_problems(tables, text), *capped(hedge_problems(tables)),
+            *capped(terminology_problems(tables))]

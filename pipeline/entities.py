@@ -189,7 +189,7 @@ def _document_row(text, start, end, title, number, issuer, locate) -> dict:
     }
 
 
-def _term_pattern(term: dict) -> re.Pattern[str]:
+def term_pattern(term: dict) -> re.Pattern[str]:
     find = term.get("find", term["term_zh"]).translate(PUNCTUATION)
     return re.compile("[0-9０-９]+".join(re.escape(part) for part in find.split("{*}")))
 
@@ -199,7 +199,7 @@ def find_terms(text: str, glossary: list[dict], locate: Callable[[int], str]) ->
     normalized = text.translate(PUNCTUATION)
     rows, missing = [], []
     for term in glossary:
-        matches = list(_term_pattern(term).finditer(normalized))
+        matches = list(term_pattern(term).finditer(normalized))
         if not matches:
             missing.append(f"{term['term_id']} ({term['term_zh']}): {term.get('find', term['term_zh'])!r}")
             continue

@@ -72,7 +72,7 @@ def place_rows(extracted: dict) -> tuple[list[dict], dict[str, str]]:
         first = seen[0] if seen else {}
         rows.append({
             "place_id": ids[name], "name_zh": full_name, "name_en": entry.get("en"),
-            "pinyin": reference.place_pinyin(full_name, _suffix(full_name, level)),
+            "pinyin": reference.place_pinyin(full_name, _suffix(full_name, level), entry.get("readings")),
             "level": level, "parent_place_id": ids.get(parent) if parent else None,
             "admin_code": code if level in ADMINISTRATIVE else None,
             "mentioned": bool(seen), "mention_count": len(seen),
@@ -104,9 +104,14 @@ def named_item_rows(extracted: dict, ids: dict[str, str]) -> list[dict]:
              "place_id": ids.get(item.get("place_name_zh"))} for item in extracted["named_items"]]
 
 
+def curated_titles() -> dict:
+    """The curated English of cited titles, keyed by metadata.catalog_key of the Chinese."""
+    return _curated(metadata.entities()["documents"]["titles"])
+
+
 def document_rows(extracted: dict) -> list[dict]:
     spec = metadata.entities()["documents"]
-    titles, issuers = _curated(spec["titles"]), _curated(spec["issuers"])
+    titles, issuers = curated_titles(), _curated(spec["issuers"])
     rows = []
     for ref in extracted["referenced_documents"]:
         title = ref["title_zh"] or ""

@@ -88,19 +88,29 @@ def figures() -> dict[str, Any]:
     fact_ids = {f["fact_id"] for f in facts if isinstance(f, dict) and isinstance(f.get("fact_id"), str)} \
         if isinstance(facts, list) else None
     return _validated("figures.yaml", FiguresCatalog,
-                      {"units": _keys(raw, "units"), "sections": _keys(raw, "sections"), "fact_ids": fact_ids}, raw)
+                      {"units": _keys(raw, "units"), "sections": _keys(raw, "sections"),
+                       "populations": _keys(raw, "populations"), "fact_ids": fact_ids}, raw)
 
 
 def fact_ids() -> set[str]:
     return {fact["fact_id"] for fact in figures()["facts"]}
 
 
-@cache
 def translations() -> dict[str, dict[str, str]]:
     """translations.yaml: {sentence_id: {zh, en}}, the curated English of every sentence."""
+    return _translations_catalog()["sentences"]
+
+
+def summary_template() -> str:
+    """translations.yaml `summary`: the English summary of the letter, a template over the published data."""
+    return _translations_catalog()["summary"]["en"]
+
+
+@cache
+def _translations_catalog() -> dict[str, Any]:
     from pipeline.catalog_models import TranslationsCatalog
 
-    return _validated("translations.yaml", TranslationsCatalog)["sentences"]
+    return _validated("translations.yaml", TranslationsCatalog)
 
 
 def catalog_key(text: str) -> str:
@@ -143,7 +153,7 @@ def _tables_catalog() -> dict[str, Any]:
     raw = _load("tables.yaml")
     declared = _keys(raw, "label_vocabularies") or set()
     catalog = figures()
-    vocabularies = declared | {"units", "sections", "check_type"}
+    vocabularies = declared | {"units", "sections", "populations", "check_type"}
     return _validated("tables.yaml", TablesCatalog,
                       {"units": set(catalog["units"]), "fact_ids": fact_ids(), "vocabularies": vocabularies,
                        "check_types": set(check_types.TYPES), "code_built_tables": CODE_BUILT_TABLES}, raw)
@@ -153,7 +163,7 @@ def _tables_catalog() -> dict[str, Any]:
 def label_vocabularies() -> dict[str, dict[str, dict[str, str]]]:
     """Categorical values with their Chinese and English labels: {vocabulary: {value: {zh, en}}}.
 
-    Units and sections are declared in figures.yaml, with the figures that use them; check types in
+    Units, sections and populations are declared in figures.yaml, with the figures that use them; check types in
     pipeline/checks.py, with the classes that implement them.
     """
     from pipeline import checks as check_types
@@ -164,6 +174,7 @@ def label_vocabularies() -> dict[str, dict[str, dict[str, str]]]:
         "check_type": check_types.vocabulary(),
         "units": {unit: {"zh": spec["zh"], "en": spec["en"]} for unit, spec in catalog["units"].items()},
         "sections": {sid: {"zh": spec["zh"], "en": spec["title_en"]} for sid, spec in catalog["sections"].items()},
+        "populations": {pid: {"zh": spec["zh"], "en": spec["en"]} for pid, spec in catalog["populations"].items()},
     }
 
 
@@ -193,11 +204,13 @@ def tables() -> dict[str, dict[str, Any]]:
                  "description": f"The {label} in Chinese."},
                 {"name": f"{label}_en", "type": "string", "description": f"The {label} in English."},
             ]
-        for column in table["columns"]:
+        for column in table["columns"] + table.get("context_columns", []):
             # An optional key written as null is not set: `pattern: null` is no pattern.
             column = {"nullable": False, **{key: value for key, value in column.items() if value is not None}}
             if column.get("labels"):
                 column["allowed"] = list(label_vocabularies()[column["labels"]])
+            if column.get("for_rows"):
+                column["row_id_column"] = f"{table['label']}_id"
             columns.append(column)
             if column.get("labels"):
                 columns += _label_columns(column)
@@ -214,7 +227,8 @@ def tables() -> dict[str, dict[str, Any]]:
 def clear_caches() -> None:
     """Forget every parsed catalog, so that the next call reads the files again (tests that edit a copy
     of the catalog, with config.CATALOG_DIR pointing at it)."""
-    for loader in (figures, translations, entities, glossary, checks, _tables_catalog, label_vocabularies, tables):
+    for loader in (figures, _translations_catalog, entities, glossary, checks, _tables_catalog, label_vocabularies,
+                   tables):
         loader.cache_clear()
 
 

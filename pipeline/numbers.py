@@ -100,7 +100,7 @@ IDIOMS = {
 }
 # Ordinary words that contain a numeral character; skipped, never reported.
 _WORDS = ["进一步", "统一", "唯一", "之一", "万一", "一起", "一致", "一些", "一定", "一样", "一般", "一直",
-          "一切", "一旦", "一线", "千万", "万分", "同一", "单一", "某一", "逐一"]
+          "一切", "一旦", "一线", "千万", "万分", "同一", "单一", "某一", "逐一", "新一届", "上一届", "下一届"]
 
 _QUALIFIER_WORDS = {
     "至少": "at_least", "不少于": "at_least", "以上": "at_least", "及以上": "at_least",

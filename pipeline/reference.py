@@ -212,11 +212,12 @@ def term_pinyin(text: str, readings: dict[str, str] | None = None) -> str:
     return out
 
 
-def place_pinyin(name_zh: str, suffix: str) -> str:
-    """Pinyin of a place name: two-character stems written together, then the suffix, capitalised."""
+def place_pinyin(name_zh: str, suffix: str, readings: dict[str, str] | None = None) -> str:
+    """Pinyin of a place name: two-character stems written together, then the suffix, capitalised;
+    `readings` overrides the dictionary's reading of a character in this name (甸 is diàn in 施甸)."""
     stem = name_zh[:len(name_zh) - len(suffix)] if suffix else name_zh
     words = [stem[i:i + 2] for i in range(0, len(stem), 2)] + ([suffix] if suffix else [])
-    return " ".join("".join(_syllables(word)).capitalize() for word in words)
+    return " ".join("".join(_syllables(word, readings)).capitalize() for word in words)
 
 
 def romanize(text: str) -> str:

@@ -251,7 +251,7 @@ def render_note(template: str, facts: dict[str, dict]) -> str:
     shown to the most decimals of the figures it uses (two when those are whole but the result is not)."""
     def expression(match: re.Match[str]) -> str:
         value, used = evaluate(match.group(1), facts)
-        places = max(facts[f]["decimals"] for f in used)
+        places = 0 if isinstance(value, int) else max(facts[f]["decimals"] for f in used)  # a count (total_from_share)
         if places == 0 and value != round(value):
             places = 2
         return number(value, places)

@@ -90,7 +90,8 @@ def test_an_unknown_unit_in_figures_yaml_is_named(catalog, tmp_path):
 
 
 def test_an_unknown_key_in_figures_yaml_is_named(catalog, tmp_path):
-    catalog("figures.yaml", "    metric_en: Relocated households, total", "    metric_eng: Relocated households, total")
+    catalog("figures.yaml", "    metric_en: Households resettled in the centralised resettlement sites, total",
+            "    metric_eng: Households resettled in the centralised resettlement sites, total")
     assert_named(tmp_path, "figures.yaml", "population.total.households", "'metric_eng'", "unknown key",
                  "'metric_en': missing key")
 

@@ -157,7 +157,7 @@ def test_every_fact_has_a_period_an_area_and_a_sentence(tables):
     for row in stated.itertuples():
         assert RAW_TEXT[row.as_of_char_start:row.as_of_char_end] == row.as_of_quote
     assert facts.loc["sites.total", ["as_of", "as_of_basis", "as_of_quote"]].tolist() == \
-        ["2016/2020", "programme_period", "“十三五”以来"]
+        ["2016/2021-07-29", "programme_period", "“十三五”以来"]
     assert facts.loc["mediation.women_teams", ["as_of", "as_of_basis"]].tolist() == ["2021-03", "stated_in_sentence"]
     assert facts.loc["industry.award_funds", "as_of"] == "2019"
     assert facts.loc["policing.villages_one_officer", ["as_of", "as_of_quote"]].tolist() == ["2021", "年内"]
@@ -166,7 +166,7 @@ def test_every_fact_has_a_period_an_area_and_a_sentence(tables):
     assert facts.loc["services.cemeteries.coverage", "as_of_basis"] == "stated_for_paragraph"
     assert facts.loc["egov.hotline_requests", "as_of_quote"] == "截止目前"
     assert facts.loc["cadres.one_shoulder.villages", ["as_of", "as_of_basis"]].tolist() == ["2021-07-29", "reply_date"]
-    assert (facts["as_of_basis"] == "reply_date").sum() == 19
+    assert (facts["as_of_basis"] == "reply_date").sum() == 21
 
 
 def test_areas_join_to_places(tables):
@@ -217,7 +217,7 @@ def test_documents_and_checks_speak_english(tables):
     assert document["addressee_en"] == "CPPCC member Dong Rongrong"
     assert document["session_en"] == "The sixth session of the fourth Baoshan Municipal Committee of the CPPCC"
     checks = tables["checks"].set_index("check_id")
-    assert checks.loc["sites.party_organisations_within_total", "relation"] == "plausibility"
+    assert checks.loc["mediation.members_meet_minimum", "relation"] == "plausibility"
     assert checks.loc["coverage.elderly_care", "relation"] == "implied"
     assert set(checks["relation_en"]) == {"Relation the text implies",
                                           "Plausibility limit (not stated or implied by the text)"}

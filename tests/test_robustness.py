@@ -144,6 +144,12 @@ def allowed_differences(tables: dict[str, pd.DataFrame], fact_id: str) -> set[tu
         if "fact_id" in df.columns and "note_en" in df.columns:
             for i in df.index[df["fact_id"].isin(noted)]:
                 allowed |= {(name, i, "note_en"), (name, i, "note_zh")}
+    for name, df in tables.items():  # a wide table's row joins the notes of the figures it holds
+        if "note_en" in df.columns and "fact_id" not in df.columns:
+            own = [f"{c['name']}_fact_id" for c in metadata.tables()[name]["columns"]
+                   if c.get("figure") and not c.get("from_row")]
+            for i in df.index[df[own].isin(noted).any(axis=1)]:
+                allowed |= {(name, i, "note_en"), (name, i, "note_zh")}
     checks = tables["checks"]
     for i in checks.index[checks["fact_ids"].str.split(";").map(lambda ids: fact_id in ids)]:
         allowed |= {("checks", i, "expected"), ("checks", i, "observed"), ("checks", i, "tolerance")}

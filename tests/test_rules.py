@@ -168,7 +168,8 @@ def passes(spec: dict, figures: dict[str, dict], **values: float) -> bool:
 
 
 def test_every_check_type_is_covered_here():
-    assert set(checks.TYPES) == {"rate", "sum", "at_most", "equal", "min_product", "implied_total", "list_count"}
+    assert set(checks.TYPES) == {"rate", "sum", "at_most", "equal", "min_product", "implied_total",
+                                 "within_implied_total", "list_count"}
 
 
 @pytest.mark.parametrize("check_id", [s["check_id"] for s in metadata.checks() if s["type"] == "rate"])
@@ -207,8 +208,12 @@ def test_min_product_check(figures):
     assert passes(spec, figures, value=product) and not passes(spec, figures, value=product - 1)
 
 
+VILLAGE_TOTAL = {"check_id": "x", "relation": "plausibility", "description": "d",
+                 "count": "cadres.one_shoulder.villages", "share": "cadres.one_shoulder.share"}
+
+
 def test_implied_total_check(figures):
-    spec = next(s for s in metadata.checks() if s["type"] == "implied_total")
+    spec = {**VILLAGE_TOTAL, "type": "implied_total", "compare": "policing.villages_one_officer"}
     count, share = figures[spec["count"]]["value"], figures[spec["share"]]["value"]
     half = half_unit(figures[spec["share"]]["decimals"])
     reproduces = [n for n in range(int(count), int(count / (share / 100)) * 2)
@@ -220,6 +225,19 @@ def test_implied_total_check(figures):
     assert not passes(spec, figures, compare=reproduces[-1] + 1)
     outcome = ImpliedTotalCheck(spec).evaluate(figures)
     assert outcome.tolerance == pytest.approx(outcome.expected - count / ((share + half) / 100), abs=1e-3)
+
+
+def test_within_implied_total_check_passes_up_to_the_largest_total_that_reproduces_the_share(figures):
+    spec = {**VILLAGE_TOTAL, "type": "within_implied_total", "part": "policing.villages_one_officer"}
+    count, share = figures[spec["count"]]["value"], figures[spec["share"]]["value"]
+    half = half_unit(figures[spec["share"]]["decimals"])
+    largest = max(n for n in range(int(count), int(count / (share / 100)) * 2) if abs(count / n * 100 - share) <= half)
+    assert passes(spec, figures) and passes(spec, figures, part=largest)
+    assert not passes(spec, figures, part=largest + 1)
+    outcome = checks.TYPES["within_implied_total"](spec).evaluate(figures)
+    assert outcome.expected == pytest.approx(count / (share / 100), abs=1e-4)
+    assert outcome.tolerance == pytest.approx(count / ((share - half) / 100) - outcome.expected, abs=1e-3)
+    assert outcome.expected + outcome.tolerance >= largest
 
 
 def test_list_count_check(tables, figures):

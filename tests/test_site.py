@@ -67,10 +67,10 @@ def test_reading_view_has_every_sentence_in_both_languages(browser_page, clean_b
     assert all(any(en in h for h in headings) for en in sentences["section_en"].unique())
 
 
-def test_reading_view_sits_first_after_the_front_and_the_overview(browser_page):
+def test_reading_view_sits_first_after_the_summary_front_and_overview(browser_page):
     page, _, _ = browser_page
     sections = page.eval_on_selector_all("main > section", "ss => ss.map(s => s.id)")
-    assert sections[:3] == ["front", "overview", "reading"]
+    assert sections[:4] == ["summary", "front", "overview", "reading"]
 
 
 def test_every_fact_has_exactly_one_highlight_equal_to_its_quote(browser_page, clean_build):
@@ -179,9 +179,13 @@ def test_coverage_chart_has_one_bar_per_facility_type_with_published_values(brow
     coverage = clean_build.table("facility_coverage")
     rated = coverage[coverage["denominator_sites"].notna()]
     reported = page.locator('#chart-coverage g[id^="bar-reported-"]')
-    assert reported.count() == len(rated)
-    assert sorted(reported.evaluate_all("gs => gs.map(g => g.dataset.factId)")) == sorted(rated["coverage_pct_fact_id"])
+    assert reported.count() == len(coverage)  # a rate with no stated base too, hatched and hedged
+    assert sorted(reported.evaluate_all("gs => gs.map(g => g.dataset.factId)")) == \
+        sorted(coverage["coverage_pct_fact_id"])
+    assert page.locator('#chart-coverage g[id^="bar-computed-"]').count() == len(rated)
     labels = page.locator("#chart-coverage svg text").all_text_contents()
+    for row in coverage[coverage["denominator_sites"].isna()].itertuples():
+        assert f"{row.coverage_pct}% [{row.hedge_en}]" in labels
     for row in rated.itertuples():
         assert f"{row.coverage_pct}%" in labels
         assert f"{row.coverage_pct_computed:.2f}% = {row.sites_covered}/{row.denominator_sites}" in labels

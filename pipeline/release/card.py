@@ -14,7 +14,7 @@ import duckdb
 import jinja2
 import pandas as pd
 
-from pipeline import config, metadata
+from pipeline import config, metadata, summary
 from pipeline.describe import _cell
 from pipeline.release import citation, project, snippets, source
 
@@ -73,6 +73,7 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         httpfs_package=HTTPFS_PACKAGE, duckdb_version=duckdb.__version__,
         discrepancies=discrepancies(tables), changelog=changelog.replace("## ", "### ", 1),
         apa=citation.apa(released), source_apa=citation.source_apa(), bibtex=citation.bibtex(released),
+        summary=summary.render(facts, tables["documents"].iloc[0]),
     ).rstrip() + "\n"
 
 

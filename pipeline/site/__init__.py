@@ -22,7 +22,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import config, metadata, numbers, reference, translation
+from pipeline import config, metadata, numbers, reference, summary, translation
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
 from pipeline.site import charts, front, jsonld, values
@@ -92,7 +92,7 @@ def chinese(sentence: dict, mentions: list[dict], facts: pd.DataFrame) -> Markup
     for m in mentions:
         out += text[position - offset:m["char_start"] - offset]
         fact_id = m["fact_id"] if m["accounted_as"] == "figure" else None
-        title = (f"{fact_id} — {facts.loc[fact_id, 'metric_en']} — {values.fact_value(facts.loc[fact_id])}"
+        title = (f"{fact_id} — {facts.loc[fact_id, 'metric_en']} — {values.hedged(facts.loc[fact_id])}"
                  if fact_id else m["accounted_as_en"])
         out += mark(text[m["char_start"] - offset:m["char_end"] - offset], fact_id, "zh", title)
         position = m["char_end"]
@@ -251,6 +251,7 @@ def page(tables: dict[str, pd.DataFrame], text: str, link_base: str) -> str:
     return environment().get_template("page.html.j2").render(
         dataset=config.DATASET_NAME, version=config.version(), doc=tables["documents"].iloc[0],
         front=front.context(tables, link_base), check_count=len(tables["checks"]),
+        summary=summary.render(tables["facts"], tables["documents"].iloc[0]),
         css=static("site.css"), script=static("site.js"), head_extra=Markup(jsonld.script_tag(tables, link_base)),
         headline=[{"fact_id": f, "value": values.fact_value(facts.loc[f]), "fact": facts.loc[f]}
                   for f in HEADLINE_FACTS if f in facts.index],

@@ -11,7 +11,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline import config
-from pipeline.site.values import fact_value, number
+from pipeline.site import values
+from pipeline.site.values import number
 
 
 def _pyplot():
@@ -37,32 +38,40 @@ def _svg(figure, links: list[tuple[str, str, str]]) -> str:
 
 
 def coverage_chart(coverage: pd.DataFrame, facts: pd.DataFrame) -> str:
+    """Every coverage rate the text reports; a rate whose base the text does not state is drawn hatched,
+    with no recomputed bar, and carries its hedge, so that it is not read as a share of the sites."""
     plt = _pyplot()
-    rows = coverage[coverage["denominator_sites"].notna()].reset_index(drop=True)
-    denominator = int(rows["denominator_sites"].iloc[0])
+    rows = coverage.reset_index(drop=True)
+    rated = rows["denominator_sites"].notna()
+    denominator = int(rows.loc[rated, "denominator_sites"].iloc[0])
     figure, axis = plt.subplots(figsize=(8, 0.9 + 0.9 * len(rows)))
-    positions = range(len(rows))
-    reported = axis.barh([p - 0.2 for p in positions], rows["coverage_pct"], height=0.38, color="#0b5cad",
-                         label="reported 报告值")
-    computed = axis.barh([p + 0.2 for p in positions], rows["coverage_pct_computed"], height=0.38, color="#9db8d9",
-                         label="recomputed 重算值")
     tags = []
     for i, row in rows.iterrows():
         fact = facts.loc[row["coverage_pct_fact_id"]]
-        reported[i].set_gid(f"bar-reported-{i}")
-        computed[i].set_gid(f"bar-computed-{i}")
-        tags += [(f"bar-reported-{i}", row["coverage_pct_fact_id"], f"{row['facility_en']}: {fact['quote']}"),
-                 (f"bar-computed-{i}", row["sites_covered_fact_id"],
-                  f"{row['facility_en']}: {number(row['sites_covered'])} of {denominator} sites")]
-        axis.text(row["coverage_pct"] + 1, i - 0.2, fact_value(fact), va="center", fontsize=9, gid=f"label-{i}")
+        known = rated[i]
+        bar = axis.barh(i - 0.2 * known, row["coverage_pct"], height=0.38, color="#0b5cad" if known else "#ffffff",
+                        edgecolor="#0b5cad", hatch=None if known else "//",
+                        label="reported 报告值" if known and i == rated.idxmax() else None)[0]
+        bar.set_gid(f"bar-reported-{i}")
+        tags.append((f"bar-reported-{i}", row["coverage_pct_fact_id"], f"{row['facility_en']}: {fact['quote']}"))
+        axis.text(row["coverage_pct"] + 1, i - 0.2 * known, values.hedged(fact), va="center", fontsize=9,
+                  gid=f"label-{i}", color="#1a1a1a" if known else "#a40000")
+        if not known:
+            continue
+        computed = axis.barh(i + 0.2, row["coverage_pct_computed"], height=0.38, color="#9db8d9",
+                             label="recomputed 重算值" if i == rated.idxmax() else None)[0]
+        computed.set_gid(f"bar-computed-{i}")
+        tags.append((f"bar-computed-{i}", row["sites_covered_fact_id"],
+                     f"{row['facility_en']}: {number(row['sites_covered'])} of {denominator} sites"))
         axis.text(row["coverage_pct_computed"] + 1, i + 0.2,
                   f"{row['coverage_pct_computed']:.2f}% = {number(row['sites_covered'])}/{denominator}",
                   va="center", fontsize=9, color="#333")
-    axis.set_yticks(list(positions), [f"{zh}\n{en}" for zh, en in zip(rows["facility_zh"], rows["facility_en"],
-                                                                      strict=True)], fontsize=9)
+    axis.set_yticks(list(range(len(rows))), [f"{zh}\n{en}" for zh, en in zip(rows["facility_zh"], rows["facility_en"],
+                                                                              strict=True)], fontsize=9)
     axis.invert_yaxis()
     axis.set_xlim(0, 100)
-    axis.set_xlabel(f"Share of the {denominator} resettlement sites covered (%) · 覆盖安置点比例(%)")
+    axis.set_xlabel(f"Share of the {denominator} resettlement sites covered (%); hatched: base not stated · "
+                    f"覆盖安置点比例(%);斜线:基数未说明")
     axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
     axis.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()

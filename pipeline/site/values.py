@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-PERCENT_UNITS = ("percent", "percentage_points")  # written with a % sign, as the text writes them
+PERCENT_UNITS = ("percent", "percent_change_as_printed")  # written with a % sign, as the text writes them
 
 
 def blank(value: object) -> bool:
@@ -42,3 +42,10 @@ def fact_value(fact: pd.Series) -> str:
     if blank(fact["value_max"]):
         return figure(fact["value"], fact)
     return number(fact["value"], int(fact["decimals"])) + "–" + figure(fact["value_max"], fact)
+
+
+def hedged(fact: pd.Series, language: str = "en") -> str:
+    """A figure's value with what the text leaves open about it (facts.hedge_en), as its sentence's English
+    and its label carry it: the value, then "[percentage points or relative: not stated]"."""
+    hedge = fact.get(f"hedge_{language}")
+    return fact_value(fact) + ("" if blank(hedge) else f" [{hedge}]")

@@ -139,6 +139,9 @@ def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[i
             "section": entry["section"],
             "metric_zh": entry["metric_zh"],
             "metric_en": entry["metric_en"],
+            "population": entry["population"],
+            "hedge_en": entry.get("hedge_en"),
+            "hedge_zh": entry.get("hedge_zh"),
             "value": mention.value,
             "value_max": mention.value_max,
             "unit": entry["unit"],
@@ -184,8 +187,9 @@ def resolve_periods(resolver: Resolver, catalog: dict, publication_date: str) ->
             as_of = iso_date(mention.text)
         elif means == "five_year_plan" and mention is not None and (numeral := re.search(f"([{CN_NUMERALS}]+)五",
                                                                                          mention.text)):
-            # 十三五: the plan's ordinal (十三) and 五, for five-year
-            as_of = "/".join(map(str, five_year_plan_years(int(parse_chinese(numeral.group(1))))))
+            # 十三五: the plan's ordinal (十三) and 五, for five-year. “…”以来 is "since": from the plan's
+            # first year to the reply, not only to the plan's last year.
+            as_of = f"{five_year_plan_years(int(parse_chinese(numeral.group(1))))[0]}/{publication_date}"
         else:
             resolver.errors.append(f"period {entry['period_id']}: {match.group()!r} gives no {means}")
             continue
@@ -196,16 +200,28 @@ def resolve_periods(resolver: Resolver, catalog: dict, publication_date: str) ->
     return periods
 
 
+def _reach(period: dict, sentences: list[dict]) -> float:
+    """Where a period phrase stops dating later sentences: `full_stop`, at the end of the sentence, split at
+    ；, that ends with 。！？ (the Chinese sentence the phrase heads); `paragraph`, never within its section."""
+    if period["scope"] != "full_stop":
+        return float("inf")
+    for sentence in sentences:
+        if sentence["char_end"] > period["char_start"] and sentence["text_zh"].rstrip()[-1:] in "。！？!?":
+            return sentence["char_end"]
+    return float("inf")
+
+
 def date_facts(facts: list[dict], periods: list[dict], sentences: list[dict], publication_date: str) -> None:
     """Give every figure its sentence and its reference period: a phrase in its sentence, else the nearest
     earlier one of its paragraph, else the reply's date (the latest the figure can describe)."""
     index = SpanIndex(sentences)
+    reach = {id(p): _reach(p, sentences) for p in periods}
     for fact in facts:
         sentence = index.at(fact["char_start"])
         fact["sentence_id"] = sentence["sentence_id"]
         in_sentence = [p for p in periods if sentence["char_start"] <= p["char_start"] < sentence["char_end"]]
-        earlier = [p for p in periods if p["scope"] == "paragraph" and p["section"] == fact["section"]
-                   and p["char_end"] <= sentence["char_start"]]
+        earlier = [p for p in periods if p["scope"] != "sentence" and p["section"] == fact["section"]
+                   and p["char_end"] <= sentence["char_start"] < reach[id(p)]]
         period = in_sentence[0] if in_sentence else (earlier[-1] if earlier else None)
         if period is None:
             fact.update(as_of=publication_date, as_of_basis="reply_date", as_of_quote=None,

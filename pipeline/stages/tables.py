@@ -57,6 +57,14 @@ def fact_rows(facts: list[dict]) -> list[dict]:
     return [{k: v for k, v in fact.items() if k not in ("row", "column", "sign", "area_zh")} for fact in facts]
 
 
+def mention_rows(mentions: list[dict], facts: list[dict]) -> list[dict]:
+    """The tokenizer's mentions, a figure's with the qualifier the figure is read with (figures.yaml may
+    extend one the tokenizer sees beside another number, as 以上 after a person threshold qualifies the
+    household threshold before it)."""
+    qualifiers = {fact["fact_id"]: fact["qualifier"] for fact in facts}
+    return [{**m, "qualifier": qualifiers[m["fact_id"]]} if m.get("fact_id") in qualifiers else m for m in mentions]
+
+
 def describe_facts(facts: list[dict], places: list[dict]) -> list[dict]:
     """Each figure with the GB/T 2260 code of the area it describes and its rendered notes."""
     codes = {place["name_zh"]: place["admin_code"] for place in places if place["admin_code"]}
@@ -94,9 +102,15 @@ def document_row(document: dict, mentions: list[dict]) -> dict:
     session_en = translation.render({"en": curated["session_en"]}, translation.slots_of(
         {"char_start": session["char_start"], "char_end": session["char_end"]}, mentions, decimals), str)
     name = letter["addressee"]["value"].removesuffix("委员")
+    proposal = letter["title"]["value"]
+    number = letter["proposal_number"]["value"]
+    titles = entity_tables.curated_titles()
     return {
         "document_id": "baoshan_mca_reply_cppcc_proposal",
-        "title_zh": letter["title"]["value"],
+        "title_zh": curated["title_zh"].format(proposal_title_zh=proposal, proposal_number=number),
+        "title_en": curated["title_en"].format(proposal_number=number),
+        "proposal_title_zh": proposal,
+        "proposal_title_en": titles.get(metadata.catalog_key(proposal)),
         "publisher_zh": header["发布机构"]["value"],
         "publication_date": iso_date(header["发布日期"]["value"]),
         "index_number": header["索引号"]["value"],
@@ -107,7 +121,7 @@ def document_row(document: dict, mentions: list[dict]) -> dict:
         "session_zh": session["value"],
         "session_en": session_en[:1].upper() + session_en[1:],
         "proposal_number": letter["proposal_number"]["value"],
-        **{key: curated[key] for key in ("title_en", "publisher_en", "catalogue_en")},
+        **{key: curated[key] for key in ("publisher_en", "catalogue_en")},
         "source_file": document["source_file"],
         "raw_sha256": document["raw_sha256"],
         "raw_bytes": document["raw_bytes"],
@@ -138,12 +152,35 @@ def wide_rows(name: str, facts: list[dict]) -> list[dict]:
                 row[column["name"]] = referenced["value"] if referenced else row_spec[source]
                 if referenced:
                     row[f"{column['name']}_fact_id"] = referenced["fact_id"]
+        row.update(row_context(name, row_id, cells))
         if any(c["name"] == "unit" for c in table["columns"]):
             # The row's unit is that of its first figure column: the value or the numerator.
             first = next(c["name"] for c in table["columns"] if c.get("figure") and c["name"] in row)
             row["unit"] = by_id[row[f"{first}_fact_id"]]["unit"]
         rows.append(row)
     return rows
+
+
+def row_context(name: str, row_id: str, cells: list[dict]) -> dict:
+    """A wide row's context columns (tables.yaml `context_columns`), each the facts column it names over
+    the figures the row holds: one value they all share, or, for a nullable column, their distinct values
+    joined. Declared once, on the figures; never written again for the table."""
+    context = {}
+    for column in metadata.tables()[name]["columns"]:
+        source = column.get("from_facts")
+        if source is None:
+            continue
+        found = list(dict.fromkeys(cell[source] for cell in cells if cell.get(source) is not None))
+        if column["nullable"]:
+            context[column["name"]] = " | ".join(found) if found else None
+        elif len(found) == 1:
+            context[column["name"]] = found[0]
+        else:
+            ids = ", ".join(cell["fact_id"] for cell in cells)
+            raise ValidationFailed(f"check row_context failed: {name} row {row_id}: its figures ({ids}) do not share "
+                                   f"one {source} ({found or 'none'}); give them one in "
+                                   f"pipeline/catalog/figures.yaml or put them in different rows")
+    return context
 
 
 def derived_values(column: dict, df: pd.DataFrame, rounded: bool = True) -> pd.Series:
@@ -157,6 +194,8 @@ def derived_values(column: dict, df: pd.DataFrame, rounded: bool = True) -> pd.S
         else result.astype("Float64")
     finite = np.isfinite(result.to_numpy(dtype=float, na_value=np.nan))
     result = result.where(pd.Series(finite, index=df.index), pd.NA)
+    if column.get("for_rows"):
+        result = result.where(df[column["row_id_column"]].isin(column["for_rows"]).astype(bool), pd.NA)
     return result.round(metadata.DERIVED_DECIMALS) if rounded else result
 
 
@@ -183,7 +222,7 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
     facts = describe_facts(extracted["facts"], places)
     tables = {
         "facts": frame("facts", fact_rows(facts)),
-        "mentions": frame("mentions", extracted["mentions"]),
+        "mentions": frame("mentions", mention_rows(extracted["mentions"], facts)),
         "named_items": frame("named_items", entity_tables.named_item_rows(extracted, place_ids)),
         "places": frame("places", places),
         "place_mentions": frame("place_mentions", entity_tables.place_mention_rows(extracted, place_ids)),
