@@ -358,14 +358,14 @@ def redirecting_server(root: Path, body_bytes: int, header_bytes: int, sent: lis
     return serving(functools.partial(Handler, directory=str(root)))
 
 
-def test_download_follows_a_redirect_without_reading_its_body(rel, tmp_path):
+def test_download_follows_a_redirect_without_reading_its_body(rel, registered, tmp_path):
     """Each asset answers 302 with a 64 MiB body (standing in for an endless one): urllib read it into
     memory before following the redirect, past every cap. The body is never read: the server gets only
     what the socket buffers take before the download closes the connection."""
     sent: list[int] = []
     with redirecting_server(rel.zip.parent, 64 * MiB, 0, sent) as url:
         code, _, stderr = run_cli("download", "--version", VERSION, "--base-url", url, "--dest",
-                                  str(tmp_path / "got"), "--timeout", "60")
+                                  str(tmp_path / "got"), "--timeout", "60", "--registry", str(registered))
     assert code == 0, stderr
     assert len(sent) == 3 and max(sent) < 16 * MiB, sent
     record("hostile", "302 with a 64 MiB body before each asset", "followed without reading the body")

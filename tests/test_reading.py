@@ -275,7 +275,7 @@ def test_the_summary_is_rendered_from_the_data_and_the_readme_holds_the_current_
     assert summary.readme_copy(readme) == rendered, "run `python -m pipeline.summary --readme README.md`"
     tables = {name: clean_build.table(name) for name in metadata.tables()}
     manifest = yaml.safe_load((config.ROOT / "raw" / "manifest.yaml").read_text(encoding="utf-8"))
-    assert rendered in card.dataset_card(tables, documents.iloc[0].to_dict(), manifest, "2021-07-29", "")
+    assert rendered in card.dataset_card(tables, documents.iloc[0].to_dict(), manifest, "2021-07-29", "", "0" * 40)
 
 
 def test_a_changed_figure_changes_the_summary(clean_build):
