@@ -284,6 +284,8 @@ def test_first_screen_shows_what_version_licence_discrepancies_download_and_cite
     pinned = checks[checks["status"] == "source_discrepancy"]
     items = page.locator("#discrepancies li")
     assert items.count() == len(pinned)
+    noun = "discrepancy" if len(pinned) == 1 else "discrepancies"
+    assert page.locator("#discrepancies-h").inner_text() == f"{len(pinned)} {noun} in the source"
     quotes = clean_build.table("facts").set_index("fact_id")["quote"]
     for check in pinned.itertuples():
         item = page.locator(f'[id="disc-{check.check_id}"]')
