@@ -542,3 +542,19 @@ def test_chinese_numerals_with_yi_round_trip(high, low):
     """亿 scales all that precedes it: 两万亿 is 2 * 10^12, 三千五百亿零二十 has its tail."""
     assert parse_chinese(to_chinese(high) + "亿" + to_chinese(low)) == high * 10**8 + low
     assert parse_chinese(to_chinese(high) + "万亿") == high * 10**12
+
+
+def test_docs_give_one_true_example_per_kind():
+    """docs/tokenizer.md has a row for every kind, and the tokenizer reads each example as the row says."""
+    from pipeline import config
+
+    lines = (config.ROOT / "docs" / "tokenizer.md").read_text(encoding="utf-8").splitlines()
+    rows = [[cell.strip().strip("`") for cell in line.strip("|").split("|")] for line in lines
+            if re.match(r"\| `\w+` \|", line)]
+    assert sorted(row[0] for row in rows) == sorted(numbers.KINDS)
+    for kind, example, span, value, value_max, unit, qualifier in rows:
+        mention = next(m for m in iter_mentions(example) if m.text == span)
+        assert mention.kind == kind
+        assert mention.value == (float(value) if value else None)
+        assert mention.value_max == (float(value_max) if value_max else None)
+        assert (mention.unit, mention.qualifier) == (unit or None, qualifier or None)
