@@ -304,7 +304,7 @@ def _bare_kind(text: str, start: int, end: int) -> str:
         return "name"
     digits = end - start
     before = text[start - 1] if start > 0 else ""
-    if digits >= _MIN_IDENTIFIER_DIGITS:
+    if digits >= _MIN_IDENTIFIER_DIGITS and text[start:end].isdigit():  # 12,345,678,901 stays a count
         return "phone" if digits == 11 and _MOBILE.fullmatch(text, start, end) else "identifier"
     if text[end:end + 1] == "@" or ("A" <= before <= "Z" or "a" <= before <= "z"):
         return "identifier"
