@@ -166,12 +166,13 @@ _MIN_IDENTIFIER_DIGITS = 11  # a bare run this long with no unit is a code, not 
 # Province abbreviations that open a licence number (新B2-20050008, 京ICP备12345678号).
 _PROVINCES = set("京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵黔云滇陕甘陇青蒙桂藏宁新港澳台")
 
+_DOCNUM_WITH_YEAR = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]{{1,{MAX_DIGITS}}}+号"
+_DOCNUM_ORDINAL = rf"第[{_D}]{{1,{MAX_DIGITS}}}+号"
 _ALTERNATIVES = [
     r"(?P<word>" + "|".join(_WORDS) + ")",
     r"(?P<idiom>" + "|".join(IDIOMS["idiom"]) + ")",
     r"(?P<plan>" + "|".join(IDIOMS["name"]) + ")",
-    rf"(?P<docnum>[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]{{1,{MAX_DIGITS}}}+号"
-    rf"|第[{_D}]{{1,{MAX_DIGITS}}}+号)",
+    rf"(?P<docnum>{_DOCNUM_WITH_YEAR}|{_DOCNUM_ORDINAL})",
     # Telephone numbers: an area code and a local number, or a 400 service number.
     rf"(?P<phone>(?<![{_D}])(?:0[{_D}]{{2,3}}[-－][{_D}]{{7,8}}|[(（]0[{_D}]{{2,3}}[)）][{_D}]{{7,8}}"
     rf"|[48]00[{_D}]?[-－][{_D}]{{3}}[-－][{_D}]{{3,4}})(?![{_D}]))",
@@ -208,22 +209,43 @@ _ALTERNATIVES = [
 ]
 
 # Python's regex engine tries every alternative at every position, which made scanning cost
-# about 1 µs per character. Every alternative but one starts with a character of _FIRST; a
-# document number starts up to 12 CJK characters before a bracketed year. The lookahead tests
-# just that, so most positions fail after one character test. It only rejects positions where
-# no alternative can match, so the matches are those of the plain alternation.
-_FIRST = set("0123456789０１２３４５６７８９" + _CN + "第(（百 \t\u3000[［ABCDEFGHIJKLMNOPQRSTUVWXYZ") | {
-    word[0] for word in [*_WORDS, *IDIOMS["idiom"], *IDIOMS["name"], *QUALIFIER_WORDS["before"]]
+# about 1 µs per character. Every alternative but one starts with a character of its guard below;
+# a document number starts up to 12 CJK characters before a bracketed year. The lookahead on
+# _START tests the union, so most positions fail after one character test, and each alternative's
+# own guard rejects a position in one test instead of entering its groups and lookbehinds. A guard
+# only rejects positions where its alternative cannot match, so the matches are those of the plain
+# alternation (tests compare the two on random and corpus text).
+# Each guard is the inside of a character class: the characters its alternative can start with.
+_PRE_FIRST = "".join(sorted({word[0] for word in QUALIFIER_WORDS["before"]}))
+_GUARDS = {
+    "word": "".join(sorted({word[0] for word in _WORDS})),
+    "idiom": "".join(sorted({word[0] for word in IDIOMS["idiom"]})),
+    "plan": "".join(sorted({word[0] for word in IDIOMS["name"]})),
+    "docnum": None, "phone": f"{_D}(（", "ident": "A-Z", "drange": _D, "time": _D, "ref": r"\[［", "date": _D,
+    "code": _D, "year": f"{_D}〇零一二三四五六七八九", "session": _CN, "ordinal": f"第(（ \t\u3000{_CN}",
+    "quoted": _D, "rank": _D + _CN, "pct": f"{_PRE_FIRST}百千", "frac": _PRE_FIRST + _D + _CN, "q": _PRE_FIRST + _D,
+    "c": _PRE_FIRST + _CN,
 }
-_START = "[" + "".join(map(re.escape, sorted(_FIRST))) + "]"
+
+
+def _guarded(alternative: str) -> str:
+    guard = _GUARDS[re.match(r"\(\?P<(\w+)>", alternative).group(1)]
+    return alternative if guard is None else f"(?=[{guard}]){alternative}"
+
+
+_START = "[" + "".join(guard for guard in _GUARDS.values() if guard) + "]"
 # Possessive: brackets are not CJK, so giving back CJK characters could never find one.
 _DOCNUM_START = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}"
-_PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{'|'.join(_ALTERNATIVES)})")
+_BODY = "|".join(map(_guarded, _ALTERNATIVES))
+_PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{_BODY})")
 # Most text has no bracketed year, so no document number can start at a CJK character there.
 _BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
 # The year of a document number: 〔2020〕, ﹝2021﹞, (２０２１), ... (int() reads full-width digits).
 YEAR_IN_BRACKETS = re.compile(rf"[{_OPEN}]({_YEAR4})[{_CLOSE}]")
-_PATTERN_WITHOUT_DOCNUM_START = re.compile(rf"(?={_START})(?:{'|'.join(_ALTERNATIVES)})")
+# Where no bracketed year is within reach, a document number with a year cannot match either, so
+# that pattern leaves it out instead of scanning up to 12 CJK characters at every numeral.
+_PATTERN_WITHOUT_DOCNUM_START = re.compile(
+    rf"(?={_START})(?:{_BODY.replace(_DOCNUM_WITH_YEAR + '|', '', 1)})")
 
 _CJK = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _NAME_AFTER = re.compile(r"基金会|公司|集团|协会|学会|研究院|学院|大学|中学|小学|医院|热线|工程|部队|[A-Za-z]")
