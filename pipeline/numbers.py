@@ -196,7 +196,7 @@ _ALTERNATIVES = [
     rf"(?P<quoted>(?<=[“\"「『])[{_D}](?:[ \u3000]{{0,2}}+[{_D}]){{0,{MAX_CN}}}+(?=[”\"」』]))",
     rf"(?P<rank>(?:{_NUM}|[{_CN}]{{1,4}}+)强(?![化调度大劲]))",
     rf"(?P<pct>(?P<pct_pre>{_PRE})?(?P<pct_scale>[百千])分之(?P<pct_num>{_NUM}|{_CN_NUM})(?P<pct_post>{_POST})?)",
-    rf"(?P<frac>(?P<frac_pre>{_PRE})?(?P<frac_den>{_NUM}|[{_CN}]{{1,{MAX_CN}}}+)分之(?P<frac_num>{_NUM}|{_CN_NUM})"
+    rf"(?P<frac>(?P<frac_pre>{_PRE})?(?P<frac_den>[1-9１-９][{_D}]{{0,{MAX_DIGITS}}}+|[一二两三四五六七八九十百千万亿][{_CN}]{{0,{MAX_CN}}}+)分之(?P<frac_num>{_NUM}|{_CN_NUM})"
     rf"(?P<frac_post>{_POST})?)",
     rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_approx0>{_INSIDE})?(?P<q_mult>{_SCALE})?"
     rf"(?:(?P<q_unit1>{_UNIT}|{_PERCENT})?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>{_SCALE})?)?"
@@ -422,7 +422,7 @@ def _fraction(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
     pre, denominator, numerator, post = match.group("frac_pre", "frac_den", "frac_num", "frac_post")
     word = pre or post
-    value = _number(numerator) / (_number(denominator) or float("nan"))
+    value = _number(numerator) / _number(denominator)  # the pattern admits no zero denominator
     return _tuple(Mention, (start + offset, end + offset, text[start:end], value, None, None,
                             _QUALIFIER_OF[word] if word else "exact", "quantity"))
 

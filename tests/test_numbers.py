@@ -564,3 +564,9 @@ def test_docs_give_one_true_example_per_kind():
         assert mention.value == (float(value) if value else None)
         assert mention.value_max == (float(value_max) if value_max else None)
         assert (mention.unit, mention.qualifier) == (unit or None, qualifier or None)
+
+
+@pytest.mark.parametrize("text", ["0分之0", "00分之1", "〇分之一", "零分之三"])
+def test_a_zero_denominator_is_no_fraction(text):
+    """A fraction's denominator starts with a non-zero digit, so its value is always a number."""
+    assert all("分之" not in m.text for m in iter_mentions(text))
