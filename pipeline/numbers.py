@@ -196,8 +196,9 @@ _ALTERNATIVES = [
     rf"(?P<quoted>(?<=[“\"「『])[{_D}](?:[ \u3000]{{0,2}}+[{_D}]){{0,{MAX_CN}}}+(?=[”\"」』]))",
     rf"(?P<rank>(?:{_NUM}|[{_CN}]{{1,4}}+)强(?![化调度大劲]))",
     rf"(?P<pct>(?P<pct_pre>{_PRE})?(?P<pct_scale>[百千])分之(?P<pct_num>{_NUM}|{_CN_NUM})(?P<pct_post>{_POST})?)",
-    rf"(?P<frac>(?P<frac_pre>{_PRE})?(?P<frac_den>[1-9１-９][{_D}]{{0,{MAX_DIGITS}}}+|[一二两三四五六七八九十百千万亿][{_CN}]{{0,{MAX_CN}}}+)分之(?P<frac_num>{_NUM}|{_CN_NUM})"
-    rf"(?P<frac_post>{_POST})?)",
+    # A fraction: 三分之一, 近三分之一. The denominator starts with a non-zero digit or numeral.
+    rf"(?P<frac>(?P<frac_pre>{_PRE})?(?P<frac_den>[1-9１-９][{_D}]{{0,{MAX_DIGITS}}}+"
+    rf"|[一二两三四五六七八九十百千万亿][{_CN}]{{0,{MAX_CN}}}+)分之(?P<frac_num>{_NUM}|{_CN_NUM})(?P<frac_post>{_POST})?)",
     rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_approx0>{_INSIDE})?(?P<q_mult>{_SCALE})?"
     rf"(?:(?P<q_unit1>{_UNIT}|{_PERCENT})?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>{_SCALE})?)?"
     rf"(?P<q_approx>{_INSIDE})?(?P<q_unit>{_UNIT}|{_PERCENT})?(?P<q_post>{_POST})?"
