@@ -11,7 +11,7 @@ OUT    := output
 # Modules every stage imports; a change to one reruns every stage after ingest.
 COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.toml
 # How the catalogs are read and validated: every stage that reads a catalog depends on these.
-CATALOG := pipeline/metadata.py pipeline/catalog_models.py pipeline/expressions.py pipeline/checks.py
+CATALOG := pipeline/metadata.py pipeline/catalog_models.py pipeline/expressions.py pipeline/checks.py pipeline/numbers.py
 
 .DEFAULT_GOAL := help
 .PHONY: help dataset test lint bench fuzz clean manifest venv release site FORCE

@@ -31,8 +31,8 @@ from pydantic import (
 )
 
 from pipeline import expressions
+from pipeline.numbers import QUALIFIERS  # the tokenizer's qualifiers, declared once there
 
-QUALIFIERS = ("exact", "at_least", "below", "more_than", "approx", "range")
 PERIOD_MEANINGS = ("reply_date", "reply_year", "mention_date", "five_year_plan")
 COLUMN_TYPES = ("string", "int64", "float64", "bool")
 # Keys that identify an entry of a list, so that a message can name the entry.

@@ -24,9 +24,29 @@ KINDS = (
     "name",  # a name that contains a number: 长江265基金会, “12345”, “十三五”
     "ordinal",  # section and session ordinals: 一、, (二), 第三, 四届六次
     "idiom",  # set phrases built from numerals: 一肩挑, 两不愁三保障
+    "date_range",  # a span of years or months: （2023—2025年）, 1970—2019年, 1-4月
+    "time",  # a clock time: 18:02, 17:03:09
+    "reference_marker",  # a footnote or citation marker: [1]
+    "phone",  # a telephone number: 0991-3532125, 4008-919-185, a mobile number
+    "identifier",  # licence, registration, account and QQ numbers: 新B2-20050008, 12650000457601957
+    "word",  # an ordinary word holding a numeral character: 进一步, 一般, 上一年
 )
 
 QUALIFIERS = ("exact", "at_least", "below", "more_than", "approx", "range")
+
+# The words that qualify a number, by where they stand: before it (至少3名), between it and its
+# counter (300余人), or after it (300人以上). Everything that finds a qualifier is generated from this
+# table, so a word added here is found everywhere, including a short verb away from its number.
+QUALIFIER_WORDS = {
+    "before": {"至少": "at_least", "不少于": "at_least", "不低于": "at_least", "超过": "more_than",
+               "逾": "more_than", "不足": "below", "不到": "below", "不超过": "below", "不高于": "below",
+               "大约": "approx", "近": "approx", "约": "approx"},
+    "inside": {"余": "more_than", "多": "more_than"},
+    "after": {"及以上": "at_least", "以上": "at_least", "以下": "below", "以内": "below", "左右": "approx"},
+}
+# A lower bound may stand a short verb away from its number (至少参与1项, 不少于配备2名); other words
+# must touch it, because 约 and 近 also end ordinary words (节约, 最近).
+GAP_QUALIFIERS = ("at_least",)
 
 
 class Mention(NamedTuple):
@@ -72,16 +92,27 @@ _YEAR4 = rf"(?:[1１][9９]|[2２][0０])[{_D}]{{2}}"
 
 # Counter words and units, longest first so that 平方米 wins over 米. Administrative and place
 # nouns are units too, so that a numeral before one is a quantity (两地, 三县, 五乡, 3个社区 or 3社区).
+# 个百分点 is percentage points, reported as 百分点 like 百分点 itself.
 COUNTERS = sorted(
-    """个月 人次 户次 件次 平方公里 平方米 公里 千米 公顷 公斤 千克 小时 分钟 百分点 美元
+    """个月 人次 户次 件次 平方公里 平方米 公里 千米 公顷 公斤 千克 小时 分钟 个百分点 百分点 美元
     个 名 人 户 项 件 类 种 年 岁 元 次 位 家 所 座 处 条 份 支 队 批 台 辆 套 张 本 篇
-    场 天 秒 米 亩 吨 斤 倍 间 栋 幢 层 床 期 轮 届 部 块 辆 株 头 只 匹 棵 宗 笔 口 眼 所 克""".split(),
+    场 天 秒 米 亩 吨 斤 倍 间 栋 幢 层 床 期 轮 届 部 块 辆 株 头 只 匹 棵 宗 笔 口 眼 所 克 ℃""".split(),
     key=len,
     reverse=True,
 )
 PLACE_NOUNS = sorted("省 市 县 区 州 盟 旗 乡 镇 村 组 街道 社区 片区 地".split(), key=len, reverse=True)
+# Nouns a Chinese numeral counts through 大 (三大门类, 四大板块): a count with no counter word.
+# Only these, because 二十大 and 十九大 name party congresses.
+BIG_NOUNS = sorted("""门类 类别 板块 产业 行业 领域 工程 任务 体系 战略 行动 片区 区域 攻坚战 方面 功能区 基地
+    平台 阶梯 水系 流域 支柱产业 经济圈 城市群 主题 目标 重点""".split(), key=len, reverse=True)
 _COUNTER = "|".join(map(re.escape, dict.fromkeys(COUNTERS)))
 _UNIT = "|".join(map(re.escape, dict.fromkeys(sorted([*COUNTERS, *PLACE_NOUNS], key=len, reverse=True))))
+_BIG_NOUN = "|".join(BIG_NOUNS)
+_PERCENT = "[%％‰]"
+# Scales after Arabic digits, compound ones first so that 2万亿 is one number (2 * 10^12).
+SCALES = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "十亿": 10**9, "千万": 10**7, "百万": 10**6,
+          "十万": 10**5, "万": 10**4, "亿": 10**8}
+_SCALE = "|".join(SCALES)
 
 # Set phrases built from numerals. They are words, not quantities; the lookaheads
 # keep a real quantity such as 四小时 from being swallowed. 一X一Y phrases (一户一策,
@@ -98,63 +129,124 @@ IDIOMS = {
     # Names that contain a numeral: plans, an app, an organisation and place names.
     "name": ["十一五", "十二五", "十三五", "十四五", "十五五", "一部手机办事通", "四叶草", "九峰"],
 }
-# Ordinary words that contain a numeral character; skipped, never reported.
-_WORDS = ["进一步", "统一", "唯一", "之一", "万一", "一起", "一致", "一些", "一定", "一样", "一般", "一直",
-          "一切", "一旦", "一线", "千万", "万分", "同一", "单一", "某一", "逐一", "新一届", "上一届", "下一届"]
+# Ordinary words that contain a numeral character: reported as kind "word", never a quantity.
+# 千万 and 万分 are words only when no counter or fraction follows (千万不要; 千万人 is a count).
+WORDS = ["进一步", "统一", "唯一", "之一", "万一", "一起", "一致", "一些", "一定", "一样", "一般", "一直",
+         "一切", "一旦", "一线", "同一", "单一", "某一", "逐一", "新一届", "上一届", "下一届", "上一年度",
+         "上一年", "下一年", "上一步", "下一步", "上一个", "下一个", "一体化", "一系列", "一方面", "另一方面",
+         "第一时间", "千万(?![万亿]|{unit})", "万分(?!之)"]
+_WORDS = [word.replace("{unit}", _UNIT) for word in WORDS]
 
-_QUALIFIER_WORDS = {
-    "至少": "at_least", "不少于": "at_least", "以上": "at_least", "及以上": "at_least",
-    "以下": "below", "以内": "below", "不足": "below", "不到": "below",
-    "余": "more_than", "多": "more_than", "超过": "more_than", "逾": "more_than",
-    "近": "approx", "约": "approx", "大约": "approx", "左右": "approx",
-}
-_PRE = "至少|不少于|超过|不足|不到|大约|近|约|逾"
-_POST = "及以上|以上|以下|以内|左右"
+_PRE = "|".join(sorted(QUALIFIER_WORDS["before"], key=len, reverse=True))
+_INSIDE = "|".join(QUALIFIER_WORDS["inside"])
+_POST = "|".join(sorted(QUALIFIER_WORDS["after"], key=len, reverse=True))
+_QUALIFIER_OF = {word: q for words in QUALIFIER_WORDS.values() for word, q in words.items()}
 _RANGE = "至|到|——|—|－|-|~|～|–"
+_DATE_RANGE = "——|—|－|-|~|～|–|至|到"
 # Every bracket a document number's year is written in, full- and half-width.
 _OPEN, _CLOSE = r"〔\[［【(（﹝〖﹙", r"〕\]］】)）﹞〗﹚"
-# A lower bound separated from its number by a short verb: 至少参与1项, 不少于有3名, 至少有一半.
-# Up to 3 CJK characters that are not numerals, nothing else between; the mention's text stays
-# the number and its counter, only its qualifier changes.
-_GAP_QUALIFIER = re.compile(rf"(至少|不少于)(?:(?![{_CN}])[\u4e00-\u9fff]){{1,3}}$")
+_MONTH = r"(?:[1１][0-2０-２]|[0０]?[1-9１-９])"
 
+
+def gap_qualifier_pattern(table: dict[str, dict[str, str]]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The pattern of a qualifier a short verb away from its number (至少参与1项: up to 3 CJK characters
+    that are not numerals, nothing else between), and a one-character pre-check for it: the last
+    characters of those words. Both come from the qualifier table, so a word added there is found."""
+    words = sorted((w for w, q in table["before"].items() if q in GAP_QUALIFIERS), key=len, reverse=True)
+    found = re.compile(rf"({'|'.join(words)})(?:(?![{_CN}])[\u4e00-\u9fff]){{1,3}}$")
+    return found, re.compile("[" + "".join(sorted({w[-1] for w in words})) + "]")
+
+
+_GAP_QUALIFIER, _GAP_HINT = gap_qualifier_pattern(QUALIFIER_WORDS)
+# A bare number right after one of these labels is an identifier (QQ：12345678, 邮编830063).
+_IDENTIFIER_LABEL = re.compile(r"(?:QQ群?号?|qq|邮编|邮政编码|编号|代码|证号|备案号|许可证|登记号|注册号|账号|卡号)"
+                               r"[:：\s]{0,2}$")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MIN_IDENTIFIER_DIGITS = 11  # a bare run this long with no unit is a code, not a count (10 digits can be a population)
+# Province abbreviations that open a licence number (新B2-20050008, 京ICP备12345678号).
+_PROVINCES = set("京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵黔云滇陕甘陇青蒙桂藏宁新港澳台")
+
+_DOCNUM_WITH_YEAR = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]{{1,{MAX_DIGITS}}}+号"
+_DOCNUM_ORDINAL = rf"第[{_D}]{{1,{MAX_DIGITS}}}+号"
 _ALTERNATIVES = [
     r"(?P<word>" + "|".join(_WORDS) + ")",
     r"(?P<idiom>" + "|".join(IDIOMS["idiom"]) + ")",
     r"(?P<plan>" + "|".join(IDIOMS["name"]) + ")",
-    rf"(?P<docnum>[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}[{_CLOSE}][{_D}]{{1,{MAX_DIGITS}}}+号"
-    rf"|第[{_D}]{{1,{MAX_DIGITS}}}+号)",
+    rf"(?P<docnum>{_DOCNUM_WITH_YEAR}|{_DOCNUM_ORDINAL})",
+    # Telephone numbers: an area code and a local number, or a 400 service number.
+    rf"(?P<phone>(?<![{_D}])(?:0[{_D}]{{2,3}}[-－][{_D}]{{7,8}}|[(（]0[{_D}]{{2,3}}[)）][{_D}]{{7,8}}"
+    rf"|[48]00[{_D}]?[-－][{_D}]{{3}}[-－][{_D}]{{3,4}})(?![{_D}]))",
+    # Licence and registration numbers with letters: B2-20050008, ICP备12345678号.
+    rf"(?P<ident>[A-Z]{{1,4}}[0-9]{{0,2}}[-－][0-9]{{5,{MAX_DIGITS}}}+|[A-Z]{{2,4}}[备证][0-9]{{4,{MAX_DIGITS}}}+号"
+    rf"(?:-[0-9]{{1,4}}+)?)",
+    # Spans of years (2023—2025年, （2023—2025）, 2015年至2019年) and of months (1-4月).
+    rf"(?P<drange>{_YEAR4}(?:年度?)?(?:{_DATE_RANGE}){_YEAR4}(?:年度?|(?=[)）]))"
+    rf"|(?<![{_D}.．]){_MONTH}(?:{_DATE_RANGE}){_MONTH}月)",
+    rf"(?P<time>(?<![{_D}])(?:[01０１]?[{_D}]|[2２][0-3０-３])[:：][0-5０-５][{_D}](?:[:：][0-5０-５][{_D}])?"
+    rf"(?![{_D}:：]))",
+    rf"(?P<ref>[\[［][{_D}]{{1,3}}[\]］])",
     rf"(?P<date>{_YEAR4}(?:[-/.][{_D}]{{1,2}}[-/.][{_D}]{{1,2}}(?![{_D}])"
-    rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)",
+    rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?"
+    rf"|(?<![{_D}/])[{_D}]{{2}}/[{_D}]{{2}}(?![{_D}/])|(?<![{_D}])[{_D}]{{1,2}}日(?![内以之]))",
     rf"(?P<code>[{_D}]{{1,{MAX_DIGITS}}}+(?:[-/]{{1,4}}+[0-9A-Za-z{_D[3:]}]{{1,{MAX_DIGITS}}}+){{2,8}})",
     rf"(?P<year>{_YEAR4}年度?|[〇零一二三四五六七八九]{{4}}年)",
     rf"(?P<session>{_CN_RUN}届(?:{_CN_RUN}次)?|{_CN_RUN}次(?=会议|全会|全体会议))",
     rf"(?P<ordinal>第(?:{_NUM}|{_CN_RUN})|(?m:^)[ \t\u3000]{{0,{MAX_CN}}}+{_CN_RUN}、|[(（]{_CN_RUN}[)）])",
-    rf"(?P<quoted>(?<=[“\"「『]){_NUM}(?=[”\"」』]))",
-    rf"(?P<pct>百分之(?P<pct_num>{_NUM}|{_CN_NUM}))",
-    rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_approx0>余|多)?(?P<q_mult>[万亿])?"
-    rf"(?:(?P<q_unit1>{_UNIT}|[%％])?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>[万亿])?)?"
-    rf"(?P<q_approx>余|多)?(?P<q_unit>{_UNIT}|[%％])?(?P<q_post>{_POST})?)",
-    rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>{_CN_NUM})(?P<c_approx>余|多)?(?P<c_unit>{_UNIT})(?P<c_post>{_POST})?)",
+    # Names: a number in quotes (“12345”, a campaign “3 1 1”) and a ranking (100强, 百强县).
+    rf"(?P<quoted>(?<=[“\"「『])[{_D}](?:[ \u3000]{{0,2}}+[{_D}]){{0,{MAX_CN}}}+(?=[”\"」』]))",
+    rf"(?P<rank>(?:{_NUM}|[{_CN}]{{1,4}}+)强(?![化调度大劲]))",
+    rf"(?P<pct>(?P<pct_pre>{_PRE})?(?P<pct_scale>[百千])分之(?P<pct_num>{_NUM}|{_CN_NUM})(?P<pct_post>{_POST})?)",
+    # A fraction: 三分之一, 近三分之一. The denominator starts with a non-zero digit or numeral.
+    rf"(?P<frac>(?P<frac_pre>{_PRE})?(?P<frac_den>[1-9１-９][{_D}]{{0,{MAX_DIGITS}}}+"
+    rf"|[一二两三四五六七八九十百千万亿][{_CN}]{{0,{MAX_CN}}}+)分之(?P<frac_num>{_NUM}|{_CN_NUM})(?P<frac_post>{_POST})?)",
+    rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_approx0>{_INSIDE})?(?P<q_mult>{_SCALE})?"
+    rf"(?:(?P<q_unit1>{_UNIT}|{_PERCENT})?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>{_SCALE})?)?"
+    rf"(?P<q_approx>{_INSIDE})?(?P<q_unit>{_UNIT}|{_PERCENT})?(?P<q_post>{_POST})?"
+    # The first of a pair that shares its unit: 4.2和2.1个百分点, 5.2和4.9%.
+    rf"(?P<q_pair>(?=(?:[和与及、][{_D}]{{1,12}}+(?:[.．][{_D}]{{1,6}}+)?){{1,3}}"
+    rf"(?:个?百分点|{_PERCENT})))?)",
+    rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>{_CN_NUM})(?P<c_approx>{_INSIDE})?"
+    rf"(?:大(?P<c_noun>{_BIG_NOUN})|(?P<c_unit>{_UNIT}))(?P<c_post>{_POST})?)",
 ]
 
 # Python's regex engine tries every alternative at every position, which made scanning cost
-# about 1 µs per character. Every alternative but one starts with a character of _FIRST; a
-# document number starts up to 12 CJK characters before a bracketed year. The lookahead tests
-# just that, so most positions fail after one character test. It only rejects positions where
-# no alternative can match, so the matches are those of the plain alternation.
-_FIRST = set("0123456789０１２３４５６７８９" + _CN + "第(（百 \t\u3000") | {
-    word[0] for word in [*_WORDS, *IDIOMS["idiom"], *IDIOMS["name"], *_PRE.split("|")]
+# about 1 µs per character. Every alternative but one starts with a character of its guard below;
+# a document number starts up to 12 CJK characters before a bracketed year. The lookahead on
+# _START tests the union, so most positions fail after one character test, and each alternative's
+# own guard rejects a position in one test instead of entering its groups and lookbehinds. A guard
+# only rejects positions where its alternative cannot match, so the matches are those of the plain
+# alternation (tests compare the two on random and corpus text).
+# Each guard is the inside of a character class: the characters its alternative can start with.
+_PRE_FIRST = "".join(sorted({word[0] for word in QUALIFIER_WORDS["before"]}))
+_GUARDS = {
+    "word": "".join(sorted({word[0] for word in _WORDS})),
+    "idiom": "".join(sorted({word[0] for word in IDIOMS["idiom"]})),
+    "plan": "".join(sorted({word[0] for word in IDIOMS["name"]})),
+    "docnum": None, "phone": f"{_D}(（", "ident": "A-Z", "drange": _D, "time": _D, "ref": r"\[［", "date": _D,
+    "code": _D, "year": f"{_D}〇零一二三四五六七八九", "session": _CN, "ordinal": f"第(（ \t\u3000{_CN}",
+    "quoted": _D, "rank": _D + _CN, "pct": f"{_PRE_FIRST}百千", "frac": _PRE_FIRST + _D + _CN, "q": _PRE_FIRST + _D,
+    "c": _PRE_FIRST + _CN,
 }
-_START = "[" + "".join(map(re.escape, sorted(_FIRST))) + "]"
+
+
+def _guarded(alternative: str) -> str:
+    guard = _GUARDS[re.match(r"\(\?P<(\w+)>", alternative).group(1)]
+    return alternative if guard is None else f"(?=[{guard}]){alternative}"
+
+
+_START = "[" + "".join(guard for guard in _GUARDS.values() if guard) + "]"
 # Possessive: brackets are not CJK, so giving back CJK characters could never find one.
 _DOCNUM_START = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}"
-_PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{'|'.join(_ALTERNATIVES)})")
+_BODY = "|".join(map(_guarded, _ALTERNATIVES))
+_PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{_BODY})")
 # Most text has no bracketed year, so no document number can start at a CJK character there.
 _BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
 # The year of a document number: 〔2020〕, ﹝2021﹞, (２０２１), ... (int() reads full-width digits).
 YEAR_IN_BRACKETS = re.compile(rf"[{_OPEN}]({_YEAR4})[{_CLOSE}]")
-_PATTERN_WITHOUT_DOCNUM_START = re.compile(rf"(?={_START})(?:{'|'.join(_ALTERNATIVES)})")
+# Where no bracketed year is within reach, a document number with a year cannot match either, so
+# that pattern leaves it out instead of scanning up to 12 CJK characters at every numeral.
+_PATTERN_WITHOUT_DOCNUM_START = re.compile(
+    rf"(?={_START})(?:{_BODY.replace(_DOCNUM_WITH_YEAR + '|', '', 1)})")
 
 _CJK = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _NAME_AFTER = re.compile(r"基金会|公司|集团|协会|学会|研究院|学院|大学|中学|小学|医院|热线|工程|部队|[A-Za-z]")
@@ -162,6 +254,7 @@ _DECIMALS = re.compile(rf"[.．]([{_D}]+)")
 _MULTIPLIERS = {"万": 10_000, "亿": 100_000_000}
 _CN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_YEAR_DIGITS = re.compile(rf"{_YEAR4}")
 
 
 def parse_arabic(text: str) -> float:
@@ -174,7 +267,7 @@ def parse_arabic(text: str) -> float:
 
 
 def parse_chinese(text: str) -> float:
-    """Parse a Chinese numeral such as 两, 十三, 一百零五, 三千五百万 or 二〇二一."""
+    """Parse a Chinese numeral such as 两, 十三, 一百零五, 三千五百万, 两万亿 or 二〇二一."""
     digits = _CN_VALUES
     if "点" in text:
         whole, _, rest = text.partition("点")
@@ -190,6 +283,9 @@ def parse_chinese(text: str) -> float:
         elif char in _CN_SMALL_UNITS:
             section += (number or 1) * _CN_SMALL_UNITS[char]
             number = 0
+        elif char == "亿":  # 亿 scales everything before it: 两万亿 is 2 * 10^4 * 10^8
+            total = (total + section + number or 1) * _MULTIPLIERS[char]
+            section, number = 0, 0
         elif char in _MULTIPLIERS:
             total += (section + number or 1) * _MULTIPLIERS[char]
             section, number = 0, 0
@@ -212,8 +308,8 @@ def iso_date(text: str) -> str | None:
     return "-".join([f"{parts[0]:04d}"] + [f"{p:02d}" for p in parts[1:3]])
 
 
-def _scaled(number: str, multiplier: str | None) -> float:
-    return parse_arabic(number) * _MULTIPLIERS[multiplier] if multiplier else parse_arabic(number)
+def _scaled(number: str, scale: str | None) -> float:
+    return parse_arabic(number) * SCALES[scale] if scale else parse_arabic(number)
 
 
 def _looks_like_name(text: str, start: int, end: int) -> bool:
@@ -223,69 +319,113 @@ def _looks_like_name(text: str, start: int, end: int) -> bool:
     return bool(before and _CJK.match(before) and _NAME_AFTER.match(text, end))
 
 
+def _bare_kind(text: str, start: int, end: int) -> str:
+    """What a bare integer with no unit or qualifier is: a name glued into one (长江265基金会), an
+    identifier (a long code, a QQ or postcode after its label, part of an e-mail address), a mobile
+    phone number, or else a quantity that must be accounted for."""
+    if _looks_like_name(text, start, end):
+        return "name"
+    digits = end - start
+    before = text[start - 1] if start > 0 else ""
+    if digits >= _MIN_IDENTIFIER_DIGITS and text[start:end].isdigit():  # 12,345,678,901 stays a count
+        return "phone" if digits == 11 and _MOBILE.fullmatch(text, start, end) else "identifier"
+    if text[end:end + 1] == "@" or ("A" <= before <= "Z" or "a" <= before <= "z"):
+        return "identifier"
+    if _IDENTIFIER_LABEL.search(text, max(0, start - MAX_BEHIND), start):
+        return "identifier"
+    return "quantity"
+
+
 def _gap_qualifier(text: str, start: int) -> str:
-    """at_least when 至少 or 不少于 ends a few characters before the number (至少参与1项), else exact."""
+    """The qualifier of a lower-bound word a few characters before the number (至少参与1项), else exact."""
     before = max(0, start - MAX_BEHIND)
-    if "少" not in text[before:start]:  # both words have it; most numbers are not near either
+    if not _GAP_HINT.search(text, before, start):  # most numbers are not near any such word
         return "exact"
     found = _GAP_QUALIFIER.search(text, before, start)
-    return _QUALIFIER_WORDS[found.group(1)] if found else "exact"
+    return _QUALIFIER_OF[found.group(1)] if found else "exact"
 
 
 # One function per alternative of _PATTERN, each building its Mention directly: tuple.__new__
 # skips the NamedTuple's Python-level __new__, which showed up in the profile.
 _tuple = tuple.__new__
 _Q_GROUPS = ("q_pre", "q_num", "q_approx0", "q_mult", "q_unit1", "q_sep", "q_num2", "q_mult2", "q_approx", "q_unit",
-             "q_post")
-_C_GROUPS = ("c_pre", "c_num", "c_approx", "c_unit", "c_post")
+             "q_post", "q_pair")
+_C_GROUPS = ("c_pre", "c_num", "c_approx", "c_noun", "c_unit", "c_post")
 # The groups of an alternative are numbered consecutively, the same in both patterns: one slice
 # of match.groups() is cheaper than looking each group up by name.
-_Q = slice(_PATTERN.groupindex["q_pre"] - 1, _PATTERN.groupindex["q_post"])
+_Q = slice(_PATTERN.groupindex["q_pre"] - 1, _PATTERN.groupindex["q_pair"])
 _C = slice(_PATTERN.groupindex["c_pre"] - 1, _PATTERN.groupindex["c_post"])
 assert [_PATTERN.groupindex[g] - 1 for g in _Q_GROUPS] == list(range(_Q.start, _Q.stop))
 assert [_PATTERN.groupindex[g] - 1 for g in _C_GROUPS] == list(range(_C.start, _C.stop))
 assert _PATTERN.groupindex == _PATTERN_WITHOUT_DOCNUM_START.groupindex
+_PAIR_UNIT = re.compile(rf"百分点|{_PERCENT}")
+
+
+def _unit(unit: str | None) -> str | None:
+    if unit == "％":
+        return "%"
+    return "百分点" if unit == "个百分点" else unit
 
 
 def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
     span = text[start:end]
-    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post = match.groups()[_Q]
+    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post, pair = match.groups()[_Q]
     approx = approx0 or approx
-    unit = unit or unit1
-    if unit == "％":
-        unit = "%"
+    unit = _unit(unit or unit1)
+    if pair is not None and unit is None:  # 4.2和2.1个百分点: the pair's unit is this number's too
+        unit = _unit(_PAIR_UNIT.search(text, end, end + MAX_REACH).group())
     if sep:
+        if not (unit or mult or mult2) and _IDENTIFIER_LABEL.search(text, max(0, start - MAX_BEHIND), start):
+            return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "identifier"))
         value = _scaled(number, mult or mult2)
         value_max = _scaled(number2, mult2 or mult)
         return _tuple(Mention, (start + offset, end + offset, span, value, value_max, unit, "range", "quantity"))
     word = pre or approx or post
-    if not (unit or word or mult) and decimals(span) == 0 and _looks_like_name(text, start, end):
-        return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "name"))
-    qualifier = _QUALIFIER_WORDS[word] if word else _gap_qualifier(text, start)
+    if not (unit or word or mult) and decimals(span) == 0:
+        kind = _bare_kind(text, start, end)
+        if kind != "quantity":
+            return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, kind))
+    qualifier = _QUALIFIER_OF[word] if word else _gap_qualifier(text, start)
     try:
         value = float(number)  # the common case: ASCII or full-width digits, no separator
     except ValueError:
         value = parse_arabic(number)
     if mult:
-        value *= _MULTIPLIERS[mult]
+        value *= SCALES[mult]
     return _tuple(Mention, (start + offset, end + offset, span, value, None, unit, qualifier, "quantity"))
 
 
 def _chinese_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
-    pre, number, approx, unit, post = match.groups()[_C]
+    pre, number, approx, noun, unit, post = match.groups()[_C]
     word = pre or approx or post
-    qualifier = _QUALIFIER_WORDS[word] if word else _gap_qualifier(text, start)
-    return _tuple(Mention, (start + offset, end + offset, text[start:end], parse_chinese(number), None, unit,
-                            qualifier, "quantity"))
+    qualifier = _QUALIFIER_OF[word] if word else _gap_qualifier(text, start)
+    return _tuple(Mention, (start + offset, end + offset, text[start:end], parse_chinese(number), None,
+                            _unit(noun or unit), qualifier, "quantity"))
+
+
+def _number(text: str) -> float:
+    return parse_chinese(text) if text[0] in _CN else parse_arabic(text)
 
 
 def _percent(match: re.Match[str], text: str, offset: int) -> Mention:
+    """百分之五十 is 50 %, 千分之五 is 5 ‰."""
     start, end = match.span()
-    number = match.group("pct_num")
-    value = parse_chinese(number) if number[0] in _CN else parse_arabic(number)
-    return _tuple(Mention, (start + offset, end + offset, text[start:end], value, None, "%", "exact", "quantity"))
+    pre, scale, number, post = match.group("pct_pre", "pct_scale", "pct_num", "pct_post")
+    word = pre or post
+    return _tuple(Mention, (start + offset, end + offset, text[start:end], _number(number), None,
+                            "%" if scale == "百" else "‰", _QUALIFIER_OF[word] if word else "exact", "quantity"))
+
+
+def _fraction(match: re.Match[str], text: str, offset: int) -> Mention:
+    """三分之一 is the proportion 1/3: its value is the number itself, with no unit."""
+    start, end = match.span()
+    pre, denominator, numerator, post = match.group("frac_pre", "frac_den", "frac_num", "frac_post")
+    word = pre or post
+    value = _number(numerator) / _number(denominator)  # the pattern admits no zero denominator
+    return _tuple(Mention, (start + offset, end + offset, text[start:end], value, None, None,
+                            _QUALIFIER_OF[word] if word else "exact", "quantity"))
 
 
 def _year(match: re.Match[str], text: str, offset: int) -> Mention:
@@ -294,6 +434,22 @@ def _year(match: re.Match[str], text: str, offset: int) -> Mention:
     digits = span.rstrip("年度")
     value = parse_arabic(digits) if digits[0] in _D or digits[0].isdigit() else parse_chinese(digits)
     return _tuple(Mention, (start + offset, end + offset, span, value, None, None, None, "year"))
+
+
+def _date_range(match: re.Match[str], text: str, offset: int) -> Mention:
+    """A span of years has the first and last year as value and value_max; a span of months has none."""
+    start, end = match.span()
+    years = _YEAR_DIGITS.findall(text, start, end)
+    first, last = (parse_arabic(years[0]), parse_arabic(years[-1])) if len(years) == 2 else (None, None)
+    return _tuple(Mention, (start + offset, end + offset, text[start:end], first, last, None, None, "date_range"))
+
+
+def _identifier(match: re.Match[str], text: str, offset: int) -> Mention:
+    """A licence number, with the province abbreviation that opens it (新B2-20050008)."""
+    start, end = match.span()
+    if start > 0 and text[start - 1] in _PROVINCES:
+        start -= 1
+    return _tuple(Mention, (start + offset, end + offset, text[start:end], None, None, None, None, "identifier"))
 
 
 def _ordinal(match: re.Match[str], text: str, offset: int) -> Mention:
@@ -312,11 +468,16 @@ def _labelled(kind: str):
 
 
 _HANDLERS = {
-    "q": _arabic_quantity, "c": _chinese_quantity, "pct": _percent, "year": _year, "ordinal": _ordinal,
-    "idiom": _labelled("idiom"), "plan": _labelled("name"), "quoted": _labelled("name"),
+    "q": _arabic_quantity, "c": _chinese_quantity, "pct": _percent, "frac": _fraction, "year": _year,
+    "ordinal": _ordinal, "session": _ordinal, "drange": _date_range, "ident": _identifier,
+    "idiom": _labelled("idiom"), "plan": _labelled("name"), "quoted": _labelled("name"), "rank": _labelled("name"),
     "docnum": _labelled("document_number"), "code": _labelled("index_number"), "date": _labelled("date"),
-    "session": _ordinal,
+    "word": _labelled("word"), "phone": _labelled("phone"), "time": _labelled("time"),
+    "ref": _labelled("reference_marker"),
 }
+# Every alternative has its handler, and every kind a handler emits is declared.
+assert set(_HANDLERS) == {name for name in _PATTERN.groupindex if "_" not in name}
+
 
 
 # Characters per window when scanning: large enough that the per-window work (choosing the
@@ -355,9 +516,7 @@ def _scan_window(text: str, pos: int, offset: int, final: bool) -> Generator[Men
         if match is None or match.start() >= limit:
             break
         resume = pos = match.end()
-        kind = match.lastgroup
-        if kind != "word":  # an ordinary word such as 进一步: skipped, never reported
-            yield handlers[kind](match, text, offset)
+        yield handlers[match.lastgroup](match, text, offset)
     return max(resume, limit)
 
 

@@ -133,8 +133,8 @@ def test_non_figure_kinds(text, span, kind):
 
 @pytest.mark.parametrize("text", ["进一步加强", "统一部署", "一定成效", "一些地方", "一线发展", "统一市场", "同一地区",
                                   "单一地", "某一区域", "逐一村组"])
-def test_words_with_numerals_are_not_mentions(text):
-    assert list(iter_mentions(text)) == []
+def test_words_with_numerals_are_words_not_quantities(text):
+    assert [m.kind for m in iter_mentions(text)] == ["word"]
 
 
 @pytest.mark.parametrize("text", ["两委班子", "“三农”工作"])
@@ -189,7 +189,11 @@ def test_offsets_always_point_at_the_mention(pieces):
 # Fragments that start, end or nearly make every kind of mention, to shuffle into texts.
 PIECES = [*"0123456789０１２３４５６７８９,.．%％一二三四十百千万亿两零〇第届次年月日号个人户元、“”()（）〔〕[]-/~—",
           " ", "\u3000", "\n", "保民政发", "〔2020〕", "2021", "四届六次", "会议", "百分之", "进一步", "一肩挑",
-          "四小", "时", "长江", "基金会", "以上", "余", "至少", "不少于", "约", "十三五", "A", "政务"]
+          "四小", "时", "长江", "基金会", "以上", "余", "至少", "不少于", "约", "十三五", "A", "政务",
+          # The kinds of issue 22 and their near misses.
+          ":", "：", "18:02", "0991-", "3532125", "（0875）", "4008-919-185", "[1]", "B2-", "ICP备", "新", "强",
+          "分之", "千分之", "‰", "和", "个百分点", "大", "门类", "QQ", "编号", "日", "日内", "/", "07/26", "@",
+          "上一年", "千万", "万分", "不低于", "2023—2025", "1-4月", "万亿", "千亿", "“3 1 1”"]
 
 
 @settings(max_examples=500)
@@ -198,8 +202,8 @@ def test_start_guard_keeps_every_match_of_the_plain_alternation(pieces):
     text = "".join(pieces)
     plain = [(m.span(), m.lastgroup) for m in re.finditer("|".join(numbers._ALTERNATIVES), text)]
     assert [(m.span(), m.lastgroup) for m in numbers._PATTERN.finditer(text)] == plain
-    ends = [m.char_end for m in iter_mentions(text)]  # starts differ only by an ordinal's indent
-    assert ends == [end for (_, end), kind in plain if kind != "word"]
+    ends = [m.char_end for m in iter_mentions(text)]  # starts differ by an ordinal's indent, a licence's province
+    assert ends == [end for (_, end), _kind in plain]
 
 
 def test_start_guard_on_a_corpus_of_the_letters_sentences(tmp_path):
@@ -208,7 +212,7 @@ def test_start_guard_on_a_corpus_of_the_letters_sentences(tmp_path):
     text = corpus.read_text(encoding="utf-8") + RAW_TEXT
     plain = [(m.span(), m.lastgroup) for m in re.finditer("|".join(numbers._ALTERNATIVES), text)]
     assert [(m.span(), m.lastgroup) for m in numbers._PATTERN.finditer(text)] == plain
-    assert len(list(scan_lines(text.splitlines(keepends=True)))) == sum(kind != "word" for _, kind in plain)
+    assert len(list(scan_lines(text.splitlines(keepends=True)))) == len(plain)
 
 
 def to_chinese(n: int) -> str:
@@ -359,3 +363,210 @@ def test_hostile_runs_are_read_as_bounded_mentions(run):
     for mention in iter_mentions(run):
         assert mention.char_end - mention.char_start <= numbers.MAX_REACH
         assert run[mention.char_start:mention.char_end] == mention.text
+
+
+# --- The kinds real Chinese statistics use (issue 22) ------------------------------------------
+# Sentences quoted from public texts (source in the comment), and sentences of our own in the same
+# style. Each case checks the span, the kind, the value, the upper bound, the unit and the qualifier.
+MNW = "http://m.mnw.cn/news/china/2117181.html"  # 国家统计局 2018 births, 中国网财经
+XJN = "https://xjnnet.com/baoliao/2023-03-06/137706.html"  # 2023 政府工作报告, as reported
+XH = "http://news.xinhuanet.com/politics/2015-03/05/c_1114523861.htm"  # 新华网, 2015 政府工作报告
+CV = "https://chinavalue.com.cn/article/2012/9/3/927834.html"  # 2012 中国企业500强
+GZ = "https://czj.gz.gov.cn/zzzs/zdlyxxgk/content/post_9663016.html"  # 广州市财政局, 1-4月 budget
+DY = "http://dayao.gov.cn/info/egovinfo/1007/overt_centent/dyx009-/2024-0516001.htm"  # 大姚县 budget
+FX = "https://fx361.cc/page/2022/0215/16618355.shtml"  # 财政监督 2022年1期
+HKO = "https://my.weather.gov.hk/sc/climate_change/obs_global_temp.htm"  # 香港天文台
+MLZ = "http://xinwen.mlzgw.cn/news/redian/2019/1206/30165.html"  # 工人日报, WMO 2019
+YZ = "https://fx361.cc/page/2023/1030/22842775.shtml"  # 长江经济带, 武汉大学课题组
+BD = "http://baodinews.com/news/20210119/2077.html"  # 第六次人口普查公报, 新华社
+RP = "https://staging.reportify.cn/tags/concept?page=7&tagValue=%E4%BF%83%E6%B6%88%E8%B4%B9"  # 搜狐财经 summary
+
+Q, N = "quantity", None
+REAL = [
+    # 1. Compound scales scale once, as one number; ranges too.
+    (XJN, "我国国内生产总值增加到121万亿元", "121万亿元", Q, 121e12, N, "元", "exact"),
+    (XJN, "十年增加近70万亿元", "近70万亿元", Q, 70e12, N, "元", "approx"),
+    (XJN, "财政收入增加到20.4万亿元。", "20.4万亿元", Q, 20.4e12, N, "元", "exact"),
+    (XJN, "粮食产量连年稳定在1.3万亿斤以上。", "1.3万亿斤以上", Q, 1.3e12, N, "斤", "at_least"),
+    (XJN, "外汇储备稳定在3万亿美元以上。", "3万亿美元以上", Q, 3e12, N, "美元", "at_least"),
+    (XJN, "城镇新增就业年均1270多万人。", "1270多万人", Q, 12.7e6, N, "人", "more_than"),
+    (XH, "全国经济规模超过10万亿美元", "超过10万亿美元", Q, 10e12, N, "美元", "more_than"),
+    (CV, "中石化、中石油的营业收入均突破2万亿元。", "2万亿元", Q, 2e12, N, "元", "exact"),
+    (N, "带动就业千万人以上", "千万人以上", Q, 1e7, N, "人", "at_least"),
+    (N, "营业收入2.4万亿元", "2.4万亿元", Q, 2.4e12, N, "元", "exact"),
+    (N, "形成3千亿元产业集群", "3千亿元", Q, 3e11, N, "元", "exact"),
+    (N, "覆盖5百万户", "5百万户", Q, 5e6, N, "户", "exact"),
+    (N, "投入1千万元", "1千万元", Q, 1e7, N, "元", "exact"),
+    (N, "规模1万亿至2万亿元", "1万亿至2万亿元", Q, 1e12, 2e12, "元", "range"),
+    (N, "规模1至2万亿元", "1至2万亿元", Q, 1e12, 2e12, "元", "range"),
+    (N, "共两万亿元", "两万亿元", Q, 2e12, N, "元", "exact"),
+    # 2. Percentage points (also the first of a pair), per mille.
+    (CV, "收入利润率为4.7%,比上年下降了1.07个百分点;", "1.07个百分点", Q, 1.07, N, "百分点", "exact"),
+    (GZ, "完成年初预算36.7%,快于序时进度3.4个百分点,下降4%。", "3.4个百分点", Q, 3.4, N, "百分点", "exact"),
+    (BD, "东部地区在全国人口中所占的比例比10年前上升了2.41个百分点。", "2.41个百分点", Q, 2.41, N, "百分点", "exact"),
+    (XH, "如今一个百分点的经济增长", "一个百分点", Q, 1, N, "百分点", "exact"),
+    (N, "分别提高4.2和2.1个百分点", "4.2", Q, 4.2, N, "百分点", "exact"),
+    (N, "分别提高4.2、3.5和2.1个百分点", "4.2", Q, 4.2, N, "百分点", "exact"),
+    (N, "分别增长5.2和4.9%", "5.2", Q, 5.2, N, "%", "exact"),
+    (MNW, "2018年我国出生人口1523万人,人口出生率为10.94‰;", "10.94‰", Q, 10.94, N, "‰", "exact"),
+    (MNW, "人口自然增长率为3.81‰。", "3.81‰", Q, 3.81, N, "‰", "exact"),
+    (N, "出生率为千分之12.13", "千分之12.13", Q, 12.13, N, "‰", "exact"),
+    (N, "坡降千分之五以上", "千分之五以上", Q, 5, N, "‰", "at_least"),
+    (N, "坡降12‰~15‰", "12‰~15‰", Q, 12, 15, "‰", "range"),
+    (N, "占百分之五十以上", "百分之五十以上", Q, 50, N, "%", "at_least"),
+    # 3. Fractions, and Chinese-numeral counts through 大 before a noun.
+    (N, "贫困人口近三分之一", "近三分之一", Q, 1 / 3, N, N, "approx"),
+    (N, "占全县三分之二以上", "三分之二以上", Q, 2 / 3, N, N, "at_least"),
+    (N, "万分之一的概率", "万分之一", Q, 1e-4, N, N, "exact"),
+    (N, "产业分三大门类", "三大门类", Q, 3, N, "门类", "exact"),
+    (YZ, "必须推动长江经济带三大板块高质量协同发展", "三大板块", Q, 3, N, "板块", "exact"),
+    (YZ, "横跨我国地势三大阶梯,", "三大阶梯", Q, 3, N, "阶梯", "exact"),
+    (BD, "公报称,广东省常住人口为104303132,是全国", "104303132", Q, 104303132, N, N, "exact"),
+    (N, "累计12,345,678,901元", "12,345,678,901元", Q, 12_345_678_901, N, "元", "exact"),
+    (N, "合计12,345,678,901", "12,345,678,901", Q, 12_345_678_901, N, N, "exact"),
+    (DY, "完成年初预算数60999万元的40.4%,", "60999万元", Q, 609_990_000, N, "元", "exact"),
+    (HKO, "较1850-1900年高出1.09℃。", "1.09℃", Q, 1.09, N, "℃", "exact"),
+    # 4. Not quantities: each kind has its own name, no value, unit or qualifier unless it is a span of years.
+    (N, "行动方案（2023—2025年）", "2023—2025年", "date_range", 2023, 2025, N, N),
+    (N, "1970—2019年全省平均气温上升", "1970—2019年", "date_range", 1970, 2019, N, N),
+    (FX, "“十一五”时期(2006—2010年)为最高峰", "2006—2010年", "date_range", 2006, 2010, N, N),
+    (FX, "1978至2021年的43年间", "1978至2021年", "date_range", 1978, 2021, N, N),
+    (HKO, "2011-2020年全球表面温度", "2011-2020年", "date_range", 2011, 2020, N, N),
+    (MLZ, "2015年至2019年这5年", "2015年至2019年", "date_range", 2015, 2019, N, N),
+    (N, "规划（2021-2025）提出", "2021-2025", "date_range", 2021, 2025, N, N),
+    (GZ, "1-4月,全市一般公共预算收入700.4亿元,增长1.9%。", "1-4月", "date_range", N, N, N, N),
+    (N, "发布时间：2023-07-26 18:02", "18:02", "time", N, N, N, N),
+    (MLZ, "2019-12-06 14:14:29    来源:《工人日报》", "14:14:29", "time", N, N, N, N),
+    (MNW, "中国网财经 2019-01-21 10:27", "10:27", "time", N, N, N, N),
+    (N, "更新于 08:32", "08:32", "time", N, N, N, N),
+    (N, "07/26 新闻", "07/26", "date", N, N, N, N),
+    (N, "本报讯 4日，全县召开", "4日", "date", N, N, N, N),
+    (YZ, "也是许多发达国家在现代化进程中的共同经历[1]。", "[1]", "reference_marker", N, N, N, N),
+    (N, "联系电话：0991-3532125", "0991-3532125", "phone", N, N, N, N),
+    (N, "咨询电话（0875）2211234", "（0875）2211234", "phone", N, N, N, N),
+    (N, "服务热线4008-919-185", "4008-919-185", "phone", N, N, N, N),
+    (N, "联系人手机13812345678", "13812345678", "phone", N, N, N, N),
+    (N, "增值电信业务经营许可证：新B2-20050008", "新B2-20050008", "identifier", N, N, N, N),
+    (N, "备案号：京ICP备12345678号", "京ICP备12345678号", "identifier", N, N, N, N),
+    (N, "统一社会信用代码12650000457601957", "12650000457601957", "identifier", N, N, N, N),
+    (N, "登记证号65120170002", "65120170002", "identifier", N, N, N, N),
+    (N, "咨询QQ：123456789", "123456789", "identifier", N, N, N, N),
+    (N, "邮编830063", "830063", "identifier", N, N, N, N),
+    (N, "文章编号:1000-8659", "1000-8659", "identifier", N, N, N, N),
+    (N, "联系邮箱:happy56812@qq.com", "56812", "identifier", N, N, N, N),
+    (CV, "今年中国企业500强的入围门槛", "500强", "name", N, N, N, N),
+    (N, "开展“3 1 1”专项行动", "3 1 1", "name", N, N, N, N),
+    (N, "进入全国百强县", "百强", "name", N, N, N, N),
+    (CV, "比上一年度提高了", "上一年度", "word", N, N, N, N),
+    (N, "比上一年增长", "上一年", "word", N, N, N, N),
+    (GZ, "全市一般公共预算支出", "一般", "word", N, N, N, N),
+    (N, "进一步加强", "进一步", "word", N, N, N, N),
+    (N, "千万不要大意", "千万", "word", N, N, N, N),
+]
+
+
+@pytest.mark.parametrize(("source", "text", "span", "kind", "value", "value_max", "unit", "qualifier"), REAL,
+                         ids=[f"{case[1]}" for case in REAL])
+def test_real_texts_give_each_kind_its_value_unit_and_qualifier(source, text, span, kind, value, value_max, unit,
+                                                                 qualifier):
+    found = [m for m in iter_mentions(text) if m.text == span]
+    assert len(found) == 1, list(iter_mentions(text))
+    mention = found[0]
+    assert text[mention.char_start:mention.char_end] == span
+    assert mention.kind == kind
+    assert mention.value == (None if value is None else pytest.approx(value))
+    assert mention.value_max == (None if value_max is None else pytest.approx(value_max))
+    assert (mention.unit, mention.qualifier) == (unit, qualifier)
+
+
+@pytest.mark.parametrize("text", [
+    # 上一年 is a word, not the count 一年; a congress (二十大) is not a count of anything.
+    "比上一年增长", "深入贯彻党的二十大精神", "党的十九大以来",
+    # The first kind of every mention below is not a quantity, so none of them can become a figure.
+    "（2023—2025年）", "1970—2019年", "18:02", "17:03:58", "07/26", "4日", "[1]", "0991-3532125",
+    "新B2-20050008", "12650000457601957", "65120170002", "QQ：123456789", "500强", "“3 1 1”", "一般", "进一步",
+])
+def test_non_quantities_never_become_quantities(text):
+    assert all(m.kind != "quantity" for m in iter_mentions(text)), list(iter_mentions(text))
+
+
+def test_every_kind_the_tokenizer_emits_is_declared_and_each_has_an_example():
+    """KINDS is the tokenizer's vocabulary: every kind it emits on the cases above is in it, and every
+    kind in it is emitted by at least one case."""
+    emitted = {m.kind for case in REAL for m in iter_mentions(case[1])}
+    emitted |= {m.kind for m in iter_mentions("自2020年起，保民政发〔2020〕2号，索引号 01525512-9-/2021-0729011，"
+                                              "第三章，一肩挑")}
+    assert emitted == set(numbers.KINDS)
+
+
+def test_accounted_as_covers_every_non_figure_kind_the_dataset_keeps():
+    """A build of any text records a non-quantity mention's kind in accounted_as; words are not kept."""
+    from pipeline import metadata
+
+    vocabularies = metadata.label_vocabularies()
+    kept = set(numbers.KINDS) - {"quantity", "word"}
+    assert kept <= set(vocabularies["accounted_as"])
+
+
+@pytest.mark.parametrize("word", [w for w, q in numbers.QUALIFIER_WORDS["before"].items()
+                                  if q in numbers.GAP_QUALIFIERS])
+def test_every_lower_bound_word_of_the_table_is_found_a_short_verb_away(word):
+    """The pre-check for a qualifier a few characters before its number comes from the table: a word
+    added to QUALIFIER_WORDS (不低于) is found, not silently read as exact."""
+    mention = only(f"每村{word}配备2名")
+    assert (mention.text, mention.qualifier) == ("2名", numbers.QUALIFIER_WORDS["before"][word])
+
+
+def test_the_gap_qualifier_pattern_follows_a_word_added_to_the_table():
+    table = {**numbers.QUALIFIER_WORDS, "before": {**numbers.QUALIFIER_WORDS["before"], "起码": "at_least"}}
+    found, hint = numbers.gap_qualifier_pattern(table)
+    assert hint.search("起码") and found.search("起码配备").group(1) == "起码"
+
+
+@pytest.mark.parametrize("word", sorted({w for words in numbers.QUALIFIER_WORDS.values() for w in words}))
+def test_every_qualifier_word_of_the_table_qualifies_its_number(word):
+    position = next(place for place, words in numbers.QUALIFIER_WORDS.items() if word in words)
+    text = {"before": f"共{word}12人。", "inside": f"共12{word}人。", "after": f"共12人{word}。"}[position]
+    mention = only(text)
+    assert (mention.value, mention.qualifier) == (12, numbers.QUALIFIER_WORDS[position][word])
+
+
+def test_qualifiers_are_declared_once():
+    from pipeline import catalog_models
+
+    assert catalog_models.QUALIFIERS is numbers.QUALIFIERS
+
+
+@given(st.integers(min_value=1, max_value=9999), st.sampled_from(sorted(numbers.SCALES)))
+def test_a_scale_after_digits_multiplies_once(n, scale):
+    mention = only(f"共{n}{scale}元")
+    assert (mention.text, mention.value, mention.unit) == (f"{n}{scale}元", n * numbers.SCALES[scale], "元")
+
+
+@given(st.integers(min_value=1, max_value=9999), st.integers(min_value=1, max_value=9999))
+def test_chinese_numerals_with_yi_round_trip(high, low):
+    """亿 scales all that precedes it: 两万亿 is 2 * 10^12, 三千五百亿零二十 has its tail."""
+    assert parse_chinese(to_chinese(high) + "亿" + to_chinese(low)) == high * 10**8 + low
+    assert parse_chinese(to_chinese(high) + "万亿") == high * 10**12
+
+
+def test_docs_give_one_true_example_per_kind():
+    """docs/tokenizer.md has a row for every kind, and the tokenizer reads each example as the row says."""
+    from pipeline import config
+
+    lines = (config.ROOT / "docs" / "tokenizer.md").read_text(encoding="utf-8").splitlines()
+    rows = [[cell.strip().strip("`") for cell in line.strip("|").split("|")] for line in lines
+            if re.match(r"\| `\w+` \|", line)]
+    assert sorted(row[0] for row in rows) == sorted(numbers.KINDS)
+    for kind, example, span, value, value_max, unit, qualifier in rows:
+        mention = next(m for m in iter_mentions(example) if m.text == span)
+        assert mention.kind == kind
+        assert mention.value == (float(value) if value else None)
+        assert mention.value_max == (float(value_max) if value_max else None)
+        assert (mention.unit, mention.qualifier) == (unit or None, qualifier or None)
+
+
+@pytest.mark.parametrize("text", ["0分之0", "00分之1", "〇分之一", "零分之三"])
+def test_a_zero_denominator_is_no_fraction(text):
+    """A fraction's denominator starts with a non-zero digit, so its value is always a number."""
+    assert all("分之" not in m.text for m in iter_mentions(text))

@@ -284,7 +284,8 @@ def account(mentions: list[Mention], claims: dict, sections: list[dict],
 def extract(document: dict) -> dict:
     text, sections = document["text"], document["sections"]
     catalog = metadata.figures()
-    mentions = list(iter_mentions(text))
+    # Words that merely hold a numeral character (进一步, 一般) are not numbers: the dataset counts numbers.
+    mentions = [m for m in iter_mentions(text) if m.kind != "word"]
     resolver = Resolver(text, mentions, sections)
     facts, claims = resolve_facts(resolver, catalog)
     publication_date = iso_date(document["header"]["发布日期"]["value"])
