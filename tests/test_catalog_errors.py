@@ -275,6 +275,7 @@ def test_a_fact_id_that_is_not_a_string_is_named(catalog, tmp_path):
     assert_named(tmp_path, "catalog/figures.yaml", "key 'fact_id'")
 
 
+@pytest.mark.slow  # a sample of make fuzz: a dozen builds
 def test_random_catalog_and_text_edits_build_or_fail_with_a_named_error():
     """A sample of `make fuzz` (tests/fuzz.py, 500 edits of each kind) in every run of the suite."""
     from tests import fuzz

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import config, metadata
+from pipeline import metadata
 from schemas import schema
 from tests.conftest import RAW_TEXT
 
@@ -187,8 +187,8 @@ def test_every_figure_is_published_in_its_thematic_table(clean_build, facts):
     assert set(facts["table_name"]) <= set(metadata.tables())
 
 
-def test_default_output_matches_a_fresh_build(clean_build):
+def test_default_output_matches_a_fresh_build(fresh_output, clean_build):
     """`make test` runs `make dataset` first: output/ must hold what the code builds now."""
     for table in ("facts.parquet", "checks.parquet"):
-        published = (config.OUTPUT_DIR / "parquet" / table).read_bytes()
+        published = (fresh_output / "parquet" / table).read_bytes()
         assert published == (clean_build.out / "parquet" / table).read_bytes()

@@ -12,11 +12,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 import pandas as pd
 import pytest
 
-from pipeline import config, metadata
+from pipeline import config, metadata, scratch
 from pipeline.arrow import read_table
 from pipeline.stages.publish import csv_safe
 from tests.conftest import RAW_TEXT, build, record, tree_digest
@@ -251,20 +252,25 @@ def test_docs_list_guarded_and_provenance_only_figures():
 # --- faults ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("die_after", ["facts", "checks"])
-def test_killed_publish_leaves_previous_output_whole(tmp_path, die_after):
+def test_killed_publish_leaves_previous_output_whole(tmp_path, monkeypatch, die_after):
     out = tmp_path / "out"
     assert build(config.RAW_FILE, out).code == 0
     before = tree_digest(out)
     edited = tmp_path / "edited.txt"
     edited.write_text(RAW_TEXT.replace("村(居)民小组424个", "村(居)民小组425个"), encoding="utf-8")
-    env = {**os.environ, "PIPELINE_TEST_DIE_AFTER_TABLE": die_after}
+    temporary = tmp_path / "tmp"  # the builds' scratch directories go here, not into /tmp
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    env = {**os.environ, "PIPELINE_TEST_DIE_AFTER_TABLE": die_after, "TMPDIR": str(temporary)}
     killed = subprocess.run([sys.executable, "-m", "pipeline", "build", "--raw", str(edited), "--out", str(out)],
                             cwd=config.ROOT, env=env, capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL
     assert tree_digest(out) == before
-    # The next run sweeps the abandoned staging directory and publishes the new data whole.
+    assert len(list(temporary.glob(f"{scratch.PREFIX}*"))) == 1  # a SIGKILL runs no `finally`
+    # The next run sweeps the abandoned staging and scratch directories and publishes the new data whole.
     assert build(edited, out).code == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out-")] == [out.resolve().name]
+    assert list(temporary.iterdir()) == []
     facts = pd.read_parquet(out / "parquet" / "facts.parquet").set_index("fact_id")
     assert facts.loc["organisations.villager_groups", "value"] == 425
     record("faults", f"SIGKILL after writing {die_after}", "previous output intact")
