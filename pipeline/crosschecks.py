@@ -5,7 +5,8 @@
 - translations: every place and list item has its curated English, and every curated English
   name of a list item still has its item in the text (so deleting an item fails here too);
 - sentences: they partition the text, every figure lies in its sentence, and every English template
-  renders (no digit, every figure of its sentence exactly once, a Chinese fingerprint that still matches).
+  renders (no digit, every figure of its sentence exactly once, a Chinese fingerprint that still matches);
+- sections: each spans exactly its sentences.
 """
 
 from __future__ import annotations
@@ -123,6 +124,19 @@ def sentence_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
     return capped(problems) + capped(template_problems)
 
 
+def section_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Each section spans exactly its sentences: from its first sentence's start to its last one's end."""
+    sentences = tables["sentences"]
+    first = sentences.groupby("section")["char_start"].min().to_dict()
+    last = sentences.groupby("section")["char_end"].max().to_dict()
+    bad = [f"{section['section_id']} [{section['char_start']}:{section['char_end']}] but its sentences "
+           f"[{first.get(section['section_id'])}:{last.get(section['section_id'])}]"
+           for section in records(tables["sections"])
+           if (section["char_start"], section["char_end"]) != (first.get(section["section_id"]),
+                                                               last.get(section["section_id"]))]
+    return ["check sections_span_their_sentences failed:\n  " + join_capped(bad)] if bad else []
+
+
 def problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
     return [*provenance_problems(tables, text), *reference_problems(tables), *translation_problems(tables),
-            *sentence_problems(tables, text)]
+            *sentence_problems(tables, text), *section_problems(tables)]

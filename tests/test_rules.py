@@ -12,10 +12,11 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from pipeline import checks, metadata
+from pipeline import checks, crosschecks, metadata
 from pipeline.checks import ImpliedTotalCheck, ListCountCheck, half_unit, run_checks
 from pipeline.errors import ValidationFailed
 from schemas import schema
+from tests.conftest import RAW_TEXT
 
 
 def failures(name: str, df: pd.DataFrame, facts: pd.DataFrame) -> list[str]:
@@ -238,3 +239,28 @@ def test_a_failing_check_is_named_with_its_figures(tables, figures):
     items = tables["named_items"].astype(object).where(tables["named_items"].notna(), None).to_dict("records")
     with pytest.raises(ValidationFailed, match=rf"check {spec['check_id']} failed \(a relation the text implies\)"):
         run_checks(list(changed.values()), items)
+
+
+# --- the document's structure: sentences and sections -------------------------------------------------
+
+def _partition_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
+    return [p for p in crosschecks.sentence_problems(tables, RAW_TEXT) if "sentences_partition" in p]
+
+
+def test_overlapping_sentences_fail_the_partition(tables):
+    assert _partition_failures(tables) == []
+    sentences = tables["sentences"].copy()
+    # The fifth sentence runs one character into the sixth: no gap, but two sentences hold that character.
+    sentences.loc[4, "char_end"] = sentences.loc[5, "char_start"] + 1
+    failures = _partition_failures({**tables, "sentences": sentences})
+    assert len(failures) == 1 and sentences.loc[5, "sentence_id"] in failures[0], failures
+
+
+def test_a_section_must_span_exactly_its_sentences(tables):
+    assert crosschecks.section_problems(tables) == []
+    for column, shift in (("char_end", -1), ("char_end", 1), ("char_start", 1)):
+        sections = tables["sections"].copy()
+        sections.loc[3, column] += shift
+        failures = crosschecks.section_problems({**tables, "sections": sections})
+        assert len(failures) == 1 and "sections_span_their_sentences" in failures[0], (column, shift)
+        assert sections.loc[3, "section_id"] in failures[0]

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline import config, metadata, site
 from pipeline.errors import InputError
+from pipeline.site import values
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without these flags Chromium tries Google's services at start, which this closed network refuses.
@@ -251,3 +252,12 @@ def test_a_raw_file_of_another_size_is_refused_before_it_is_read(clean_build, tm
     same_size.write_bytes(b"x" * config.RAW_FILE.stat().st_size)
     with pytest.raises(InputError, match="sha256 differs"):
         site.run(clean_build.out, tmp_path / "index.html", raw=same_size)
+
+
+def test_every_figure_the_text_writes_with_a_percent_sign_is_written_with_one(clean_build):
+    """Percentages and percentage points alike: the page writes a figure as the text does."""
+    facts = clean_build.table("facts")
+    assert facts["unit"].isin(values.PERCENT_UNITS).any()
+    for _, fact in facts.iterrows():
+        written = values.fact_value(fact)
+        assert written.endswith("%") == fact["quote"].endswith(("%", "％")), (fact["fact_id"], written)
