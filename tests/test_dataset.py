@@ -192,3 +192,19 @@ def test_default_output_matches_a_fresh_build(fresh_output, clean_build):
     for table in ("facts.parquet", "checks.parquet"):
         published = (fresh_output / "parquet" / table).read_bytes()
         assert published == (clean_build.out / "parquet" / table).read_bytes()
+
+
+def test_published_files_have_the_snapshot_columns_and_types(clean_build):
+    """tests/data/schema_snapshot.json is what data users get: the Parquet schemas and the CSV headers."""
+    import pyarrow.parquet as pq
+
+    from pipeline.arrow import ARROW_TYPES
+    from tests.schema_snapshot import load
+
+    snapshot = load()["tables"]
+    assert sorted(snapshot) == sorted(metadata.tables())
+    for name, columns in snapshot.items():
+        schema = pq.read_schema(clean_build.out / "parquet" / f"{name}.parquet")
+        assert [(f.name, f.type) for f in schema] == [(c, ARROW_TYPES[t]) for c, t in columns.items()], name
+        header = (clean_build.out / "csv" / f"{name}.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+        assert header.split(",") == list(columns), name
