@@ -6,7 +6,7 @@
   name of a list item still has its item in the text (so deleting an item fails here too);
 - sentences: they partition the text, every figure lies in its sentence, and every English template
   renders (no digit, every figure of its sentence exactly once, a Chinese fingerprint that still matches);
-- sections: each spans exactly its sentences.
+- sections: each holds exactly its sentences, with only blanks around them.
 """
 
 from __future__ import annotations
@@ -124,19 +124,22 @@ def sentence_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
     return capped(problems) + capped(template_problems)
 
 
-def section_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Each section spans exactly its sentences: from its first sentence's start to its last one's end."""
+def section_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
+    """Each section holds exactly its sentences: they lie inside it, with only blanks before the first and
+    after the last."""
     sentences = tables["sentences"]
     first = sentences.groupby("section")["char_start"].min().to_dict()
     last = sentences.groupby("section")["char_end"].max().to_dict()
-    bad = [f"{section['section_id']} [{section['char_start']}:{section['char_end']}] but its sentences "
-           f"[{first.get(section['section_id'])}:{last.get(section['section_id'])}]"
-           for section in records(tables["sections"])
-           if (section["char_start"], section["char_end"]) != (first.get(section["section_id"]),
-                                                               last.get(section["section_id"]))]
+    bad = []
+    for section in records(tables["sections"]):
+        start, end = section["char_start"], section["char_end"]
+        inner = (first.get(section["section_id"]), last.get(section["section_id"]))
+        if None in inner or not (start <= inner[0] and inner[1] <= end) \
+                or text[start:inner[0]].strip() or text[inner[1]:end].strip():
+            bad.append(f"{section['section_id']} [{start}:{end}] but its sentences [{inner[0]}:{inner[1]}]")
     return ["check sections_span_their_sentences failed:\n  " + join_capped(bad)] if bad else []
 
 
 def problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
     return [*provenance_problems(tables, text), *reference_problems(tables), *translation_problems(tables),
-            *sentence_problems(tables, text), *section_problems(tables)]
+            *sentence_problems(tables, text), *section_problems(tables, text)]

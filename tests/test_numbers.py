@@ -361,3 +361,10 @@ def test_hostile_runs_are_read_as_bounded_mentions(run):
     for mention in iter_mentions(run):
         assert mention.char_end - mention.char_start <= numbers.MAX_REACH
         assert run[mention.char_start:mention.char_end] == mention.text
+
+
+@pytest.mark.parametrize(("text", "places"), [("12.5%", 1), ("3.40%", 2), ("7个", 0), ("３．４０％", 2),
+                                              ("０．７６件", 2)])
+def test_decimals_as_printed(text, places):
+    """Half a unit of the last printed decimal is every rate check's tolerance: full-width points count too."""
+    assert numbers.decimals(text) == places

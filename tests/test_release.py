@@ -175,6 +175,14 @@ def test_release_is_refused_without_a_changelog_entry(clean_build, tmp_path, mon
     assert not (tmp_path / "dist").exists()
 
 
+def test_release_directory_is_normalized_down_to_its_root(rel, epoch):
+    """A copy of the release directory is as reproducible as its zip: every entry, the directory itself too."""
+    for path in [rel.directory, *rel.directory.rglob("*")]:
+        info = path.stat()
+        assert info.st_mtime == epoch, path
+        assert info.st_mode & 0o777 == (archive.DIR_MODE if path.is_dir() else archive.FILE_MODE), path
+
+
 def test_release_refuses_a_raw_file_other_than_the_one_the_dataset_records(clean_build, epoch, tmp_path,
                                                                           monkeypatch):
     """The release's own hash check, before the page build's: a same-size raw file with one digit changed."""

@@ -36,6 +36,10 @@ def variant_text(name: str) -> bytes:
         return re.sub(r"(?<=\d)\.(?=\d)", "．", RAW_TEXT).translate(FULLWIDTH).encode("utf-8")
     if name in ("gb18030", "gbk"):
         return RAW_TEXT.encode(name)
+    if name == "utf16_le_bom":
+        return b"\xff\xfe" + RAW_TEXT.encode("utf-16-le")
+    if name == "utf16_be_bom":
+        return b"\xfe\xff" + RAW_TEXT.encode("utf-16-be")
     if name == "blank_lines_and_trailing_spaces":
         return ("\n" + RAW_TEXT.replace("\n", " \t\n\n") + "\n\n").encode("utf-8")
     raise ValueError(name)
@@ -44,7 +48,8 @@ def variant_text(name: str) -> bytes:
 @pytest.mark.parametrize(
     ("variant", "encoding"),
     [("utf8_bom", "utf-8-sig"), ("crlf", "utf-8"), ("fullwidth", "utf-8"), ("gb18030", "gb18030"),
-     ("gbk", "gb18030"), ("blank_lines_and_trailing_spaces", "utf-8")],
+     ("gbk", "gb18030"), ("blank_lines_and_trailing_spaces", "utf-8"), ("utf16_le_bom", "utf-16"),
+     ("utf16_be_bom", "utf-16")],
 )
 def test_variant_gives_the_same_facts(tmp_path, clean_build, variant, encoding):
     raw = tmp_path / f"{variant}.txt"

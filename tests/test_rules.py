@@ -257,10 +257,22 @@ def test_overlapping_sentences_fail_the_partition(tables):
 
 
 def test_a_section_must_span_exactly_its_sentences(tables):
-    assert crosschecks.section_problems(tables) == []
-    for column, shift in (("char_end", -1), ("char_end", 1), ("char_start", 1)):
+    assert crosschecks.section_problems(tables, RAW_TEXT) == []
+    # One short, one late, or reaching past the line break into the next section's heading.
+    for column, shift in (("char_end", -1), ("char_start", 1), ("char_end", 2)):
         sections = tables["sections"].copy()
         sections.loc[3, column] += shift
-        failures = crosschecks.section_problems({**tables, "sections": sections})
+        failures = crosschecks.section_problems({**tables, "sections": sections}, RAW_TEXT)
         assert len(failures) == 1 and "sections_span_their_sentences" in failures[0], (column, shift)
         assert sections.loc[3, "section_id"] in failures[0]
+
+
+def test_a_derived_column_is_null_where_its_divisor_is_zero(tables):
+    from pipeline.stages.tables import derived_values
+
+    column = next(c for c in metadata.tables()["egov_indicators"]["columns"] if c["name"] == "computed_rate_pct")
+    egov = tables["egov_indicators"].copy()
+    given = egov["denominator"].notna()
+    assert given.any() and derived_values(column, egov)[given].notna().all()
+    egov.loc[given, "denominator"] = 0
+    assert derived_values(column, egov).isna().all()  # not inf: a zero divisor gives no rate
