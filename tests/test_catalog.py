@@ -161,3 +161,34 @@ def test_a_breaking_column_change_needs_a_major_version_whose_changelog_names_it
     assert schema_snapshot.unannounced(changes, "1.1.1", "2.0.0") == ["t.b (removed or renamed)"]
     assert schema_snapshot.unannounced(changes, "2.0.0", "2.0.0") == changes  # the snapshot's own major
     assert schema_snapshot.unannounced(changes, "1.1.1", "3.0.0") == changes  # no entry for 3.0.0
+
+
+# --- each thing declared once -----------------------------------------------------------------------
+
+def test_no_row_label_repeats_a_figure_label_of_its_row():
+    """A row whose label is what one of its figures measures takes it with `label_from`, not a copy."""
+    declared = metadata._tables_catalog()["tables"]
+    copies = []
+    for fact in metadata.figures()["facts"]:
+        row = (declared[fact["table"]].get("rows") or {}).get(fact.get("row"))
+        for lang in ("zh", "en"):
+            if row and row.get(lang) is not None and row[lang] == fact[f"metric_{lang}"]:
+                copies.append(f"{fact['table']}.{fact['row']} {lang} copies {fact['fact_id']}: use label_from")
+    assert copies == []
+
+
+def test_a_changed_figure_label_reaches_its_row(monkeypatch):
+    rows = {(name, row_id): row for name, table in metadata._tables_catalog()["tables"].items()
+            for row_id, row in (table.get("rows") or {}).items()}
+    (name, row_id), row = next((key, row) for key, row in rows.items()
+                               if row.get("label_from") and not row.get("zh") and not row.get("en"))
+    catalog = metadata.figures()
+    changed = {**catalog, "facts": [{**f, "metric_zh": "新标签", "metric_en": "New label"}
+                                    if f["fact_id"] == row["label_from"] else f for f in catalog["facts"]]}
+    monkeypatch.setattr(metadata, "figures", lambda: changed)
+    metadata.tables.cache_clear()
+    try:
+        assert {k: metadata.tables()[name]["rows"][row_id][k] for k in ("zh", "en")} == \
+            {"zh": "新标签", "en": "New label"}
+    finally:
+        metadata.tables.cache_clear()

@@ -302,3 +302,8 @@ def test_an_optional_column_key_written_as_null_is_not_set(catalog, tmp_path):
             "pattern: null, references: places.admin_code")
     result = build(config.RAW_FILE, tmp_path / "out", "--check")
     assert result.code == 0, result.stderr
+
+
+def test_a_row_without_labels_or_label_from_is_named(catalog, tmp_path):
+    catalog("tables.yaml", "elderly_care: {label_from: services.elderly_care.facilities, ", "elderly_care: {")
+    assert_named(tmp_path, "catalog/tables.yaml", "elderly_care", "label_from")
