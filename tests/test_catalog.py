@@ -192,3 +192,14 @@ def test_a_changed_figure_label_reaches_its_row(monkeypatch):
             {"zh": "新标签", "en": "New label"}
     finally:
         metadata.tables.cache_clear()
+
+
+def test_the_checks_columns_point_to_the_one_table_of_check_types():
+    """What expected, observed and tolerance mean differs by check type; the check classes say it once
+    (pipeline/checks.py, printed as the data dictionary's "Check types" table) and the columns point there."""
+    from pipeline import describe
+
+    columns = {c["name"]: c["description"] for c in metadata.tables()["checks"]["columns"]}
+    for name in ("check_type", "expected", "observed", "tolerance"):
+        assert "table of check types" in columns[name], name
+    assert "## Check types" in describe.check_types_section()

@@ -169,7 +169,20 @@ def passes(spec: dict, figures: dict[str, dict], **values: float) -> bool:
 
 
 def test_every_check_type_is_covered_here():
-    assert set(checks.TYPES) == {"rate", "sum", "at_most", "equal", "min_product", "implied_total", "list_count"}
+    """Every type the check classes register (pipeline/checks.py) has its boundary test here, test_<type>_check...;
+    the robustness suite reads equality and bounds from the classes themselves."""
+    tests = [name for name in globals() if name.startswith("test_")]
+    assert [t for t in checks.TYPES if not any(name.startswith(f"test_{t}_check") for name in tests)] == []
+
+
+def test_a_bound_check_type_must_name_its_roles():
+    spec = {"type_name": "bad_bound", "label_zh": "界", "label_en": "Bound", "expected_means": "e",
+            "observed_means": "o", "tolerance_means": "t", "roles": ("a", "b")}
+    for bound in ({"bounded": "a", "bounds": "c", "breaks_when": "above"},
+                  {"bounded": "a", "bounds": "b", "breaks_when": "sideways"}, {"bounded": "a"}):
+        with pytest.raises(TypeError, match="`bounded` and `bounds` roles"):
+            type("BadBound", (checks.Check,), {**spec, **bound})
+    assert "bad_bound" not in checks.TYPES
 
 
 @pytest.mark.parametrize("check_id", [s["check_id"] for s in metadata.checks() if s["type"] == "rate"])
