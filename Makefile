@@ -88,8 +88,9 @@ check: $(VENV)/.installed ## the fast tests for an everyday edit: tokenizer, rul
 release: dataset ## versioned release: dist/<name>-<version>/, its zip, and assets in dist/v<version>/
 	$(PY) -m pipeline release --dataset $(OUT) --dist dist
 
-lint: $(VENV)/.installed ## ruff
+lint: $(VENV)/.installed ## ruff, and commit subjects under 72 characters
 	$(VENV)/bin/ruff check pipeline schemas tests
+	$(PY) -m tests.commit_subjects
 
 fuzz: $(VENV)/.installed ## random catalog and raw-text edits: each must build or fail with a named error (~6 min)
 	$(PY) -m tests.fuzz
