@@ -187,6 +187,7 @@ def test_every_figure_is_published_in_its_thematic_table(clean_build, facts):
     assert set(facts["table_name"]) <= set(metadata.tables())
 
 
+@pytest.mark.slow  # not in make check, whose clean_build is output/ itself
 def test_default_output_matches_a_fresh_build(fresh_output, clean_build):
     """`make test` runs `make dataset` first: output/ must hold what the code builds now."""
     for table in ("facts.parquet", "checks.parquet"):
