@@ -14,7 +14,7 @@ COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.t
 CATALOG := pipeline/metadata.py pipeline/catalog_models.py pipeline/expressions.py pipeline/checks.py pipeline/numbers.py
 
 .DEFAULT_GOAL := help
-.PHONY: help dataset test lint bench fuzz clean manifest venv release site FORCE
+.PHONY: help dataset test check lint bench fuzz clean manifest venv release site FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -86,16 +86,21 @@ test: $(VENV)/.installed ## run the test suite (builds the dataset first)
 	$(MAKE) --no-print-directory dataset
 	$(PY) -m pytest -n 2
 
+check: $(VENV)/.installed ## the fast tests for an everyday edit: tokenizer, rules, catalog, dataset (tests/conftest.py)
+	$(MAKE) --no-print-directory dataset
+	$(PY) -m pytest -m check -q -n 2
+
 release: dataset ## versioned release: dist/<name>-<version>/, its zip, and assets in dist/v<version>/
 	$(PY) -m pipeline release --dataset $(OUT) --dist dist
 
-lint: $(VENV)/.installed ## ruff
+lint: $(VENV)/.installed ## ruff, and commit subjects under 72 characters
 	$(VENV)/bin/ruff check pipeline schemas tests
+	$(PY) -m tests.commit_subjects
 
 fuzz: $(VENV)/.installed ## random catalog and raw-text edits: each must build or fail with a named error (~6 min)
 	$(PY) -m tests.fuzz
 
-bench: $(VENV)/.installed ## time build, tests and tokenizer in a copy of the tree (~12 min; writes build/bench.json)
+bench: $(VENV)/.installed ## time build, tests, check and tokenizer in a copy of the tree (~12 min; writes build/bench.json)
 	$(PY) -m tests.bench
 
 manifest: $(VENV)/.installed ## record the raw file's hash after a deliberate change

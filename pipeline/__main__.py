@@ -7,12 +7,12 @@ import csv
 import hashlib
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from pipeline import config
 from pipeline.errors import EXIT_CODES, InputError, report
+from pipeline.scratch import scratch_directory
 
 EPILOG = "exit codes:\n  0  success\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
 
@@ -37,8 +37,8 @@ def _build(args: argparse.Namespace, started: float) -> None:
     if not args.check and args.out.absolute().parent.is_dir():
         # Refuse a foreign --out before the work, not after.
         output_directory.check_target(args.out.absolute(), publish.OUTPUT)
-    with tempfile.TemporaryDirectory(prefix="baoshan-build-") as scratch:
-        build_dir = Path(args.build_dir) if args.build_dir else Path(scratch)
+    with scratch_directory() as scratch:
+        build_dir = Path(args.build_dir) if args.build_dir else scratch
         paths = config.build_paths(build_dir)
         build_dir.mkdir(parents=True, exist_ok=True)
         document = ingest.run(args.raw, paths["ingest"], args.encoding)

@@ -262,11 +262,22 @@ class Column(Strict):
 
 
 class Row(Strict):
-    zh: str
-    en: str
+    """A wide table's row. Where a row is what one of its figures measures, `label_from` names that figure and
+    its `metric_zh` / `metric_en` are the row's labels, so a changed figure label reaches the row;
+    `zh` or `en` written out is a label of the row's own."""
+    zh: str | None = None
+    en: str | None = None
+    label_from: FactId | None = None
     in_partition: bool | None = None
     denominator: FactId | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _labelled(self) -> Row:
+        if self.label_from is None and (self.zh is None or self.en is None):
+            raise ValueError("a row needs `zh` and `en`, or `label_from`: the figure whose metric_zh and metric_en "
+                             "label it")
+        return self
 
 
 class Table(Strict):

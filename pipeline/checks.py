@@ -62,6 +62,11 @@ class Check:
     (printed in the data dictionary), `roles` (the keys of checks.yaml naming its figures) and
     `list_roles` (those of them that name a list of figures). `declarable = False` keeps a type out
     of checks.yaml (list_count checks are generated from figures.yaml's lists).
+
+    A check is an equality (any change to one of its figures breaks it) unless it names a bound:
+    `bounded` (the role of the figure that is limited), `bounds` (the role of the figures that set the
+    limit, their product) and `breaks_when` ("above" or "below" the limit). The robustness suite
+    (tests/test_robustness.py) reads these to test every check of every type.
     """
 
     type_name: str = ""
@@ -73,6 +78,9 @@ class Check:
     roles: tuple[str, ...] = ()
     list_roles: tuple[str, ...] = ()
     declarable: bool = True
+    bounded: str | None = None
+    bounds: str | None = None
+    breaks_when: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -81,6 +89,11 @@ class Check:
         if missing or not cls.roles:
             raise TypeError(f"check class {cls.__name__} must set {', '.join(missing or ['roles'])}: every check type "
                             "registers its label and what expected, observed and tolerance mean (pipeline/checks.py)")
+        bound = (cls.bounded, cls.bounds, cls.breaks_when)
+        if any(bound) and not (cls.bounded in cls.roles and cls.bounds in cls.roles
+                               and cls.breaks_when in ("above", "below")):
+            raise TypeError(f"check class {cls.__name__}: a bound names its `bounded` and `bounds` roles and whether "
+                            "it `breaks_when` the bounded figure is above or below the limit")
         if cls.type_name in TYPES:
             raise TypeError(f"check type {cls.type_name!r} is registered twice ({TYPES[cls.type_name].__name__}, "
                             f"{cls.__name__})")
@@ -138,6 +151,7 @@ class AtMostCheck(Check):
     observed_means = "the part"
     tolerance_means = "0: passes when the part is at most the whole"
     roles = ("part", "whole")
+    bounded, bounds, breaks_when = "part", "whole", "above"
 
     def evaluate(self, facts):
         part, whole = facts[self.spec["part"]]["value"], facts[self.spec["whole"]]["value"]
@@ -165,6 +179,7 @@ class MinProductCheck(Check):
     tolerance_means = "0: passes when the figure is at least the product"
     roles = ("value", "factors")
     list_roles = ("factors",)
+    bounded, bounds, breaks_when = "value", "factors", "below"
 
     def evaluate(self, facts):
         minimum = math.prod(facts[f]["value"] for f in self.spec["factors"])

@@ -10,6 +10,7 @@
   brackets, in its label and in its sentence's English, so that the English never settles it;
 - terminology: a sentence that contains a glossary term or a cited title says it with that entry's
   English (or a variant the glossary declares), so one Chinese term reads the same everywhere.
+- sections: each holds exactly its sentences, with only blanks around them.
 """
 
 from __future__ import annotations
@@ -189,7 +190,23 @@ def terminology_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
+def section_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
+    """Each section holds exactly its sentences: they lie inside it, with only blanks before the first and
+    after the last."""
+    sentences = tables["sentences"]
+    first = sentences.groupby("section")["char_start"].min().to_dict()
+    last = sentences.groupby("section")["char_end"].max().to_dict()
+    bad = []
+    for section in records(tables["sections"]):
+        start, end = section["char_start"], section["char_end"]
+        inner = (first.get(section["section_id"]), last.get(section["section_id"]))
+        if None in inner or not (start <= inner[0] and inner[1] <= end) \
+                or text[start:inner[0]].strip() or text[inner[1]:end].strip():
+            bad.append(f"{section['section_id']} [{start}:{end}] but its sentences [{inner[0]}:{inner[1]}]")
+    return ["check sections_span_their_sentences failed:\n  " + join_capped(bad)] if bad else []
+
+
 def problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
     return [*provenance_problems(tables, text), *reference_problems(tables), *translation_problems(tables),
-            *sentence_problems(tables, text), *capped(hedge_problems(tables)),
+            *sentence_problems(tables, text), *section_problems(tables, text), *capped(hedge_problems(tables)),
             *capped(terminology_problems(tables))]

@@ -11,6 +11,7 @@ import bisect
 import re
 from collections.abc import Callable
 
+from pipeline.catalog_models import PlaceClasses
 from pipeline.numbers import PUNCTUATION, YEAR_IN_BRACKETS, Mention
 
 CJK = "\u4e00-\u9fff"
@@ -30,7 +31,8 @@ class PlaceFinder:
         stem = rf"(?:(?![{function}])[{CJK}]){{2}}"
         self.suffixes = {cls: sorted(s, key=len, reverse=True) for cls, s in catalog["place_classes"].items()}
         token = {cls: rf"{stem}(?:{'|'.join(map(re.escape, s))})" for cls, s in self.suffixes.items()}
-        token["county"] = rf"{stem}(?:{'|'.join(map(re.escape, self.suffixes['county'] + ['市']))})"
+        # `{county}` also admits the suffix of a city: a county-level city sits where a county does.
+        token["county"] = rf"{stem}(?:{'|'.join(map(re.escape, self.suffixes['county'] + self.suffixes['city']))})"
         self.patterns = []
         for entry in catalog["place_patterns"]:
             regex = entry["pattern"]
@@ -55,7 +57,7 @@ class PlaceFinder:
         for pattern_id, pattern in self.patterns:
             for match in pattern.finditer(text):
                 parent = None
-                for cls in ("province", "city", "county", "township", "village"):
+                for cls in PlaceClasses.model_fields:  # widest first, as the model declares the classes
                     if cls not in match.groupdict() or match.group(cls) is None:
                         continue
                     name = match.group(cls)

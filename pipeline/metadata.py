@@ -221,7 +221,17 @@ def tables() -> dict[str, dict[str, Any]]:
                 })
         columns = [{"nullable": False, **column} for column in columns]
         result[name] = {**table, "name": name, "columns": columns}
+        if "rows" in table:
+            result[name]["rows"] = {row_id: _row_labels(row) for row_id, row in table["rows"].items()}
     return result
+
+
+def _row_labels(row: dict[str, Any]) -> dict[str, Any]:
+    """A wide table's row with its `zh` and `en` labels, from its `label_from` figure where it does not write them."""
+    if row.get("label_from") is None:
+        return row
+    figure = next(f for f in figures()["facts"] if f["fact_id"] == row["label_from"])
+    return {"zh": figure["metric_zh"], "en": figure["metric_en"], **{k: v for k, v in row.items() if v is not None}}
 
 
 def clear_caches() -> None:

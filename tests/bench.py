@@ -1,4 +1,4 @@
-"""`make bench`: time the build, the test suite and the tokenizer; print a table, write build/bench.json.
+"""`make bench`: time the build, the test suite, `make check` and the tokenizer; print a table, write build/bench.json.
 
 Everything that runs make happens in a throwaway copy of the working tree (tracked and
 untracked files, as git lists them) that uses this checkout's .venv, so this checkout's
@@ -243,9 +243,12 @@ def bench_hostile(runs: int) -> dict:
 
 def bench_tests(ws: Path, runs: int) -> dict:
     samples = [make(ws, "test") for _ in range(runs)]
-    failures = sorted({line for _, out, code in samples if code for line in re.findall(r"^FAILED \S+", out, re.M)})
+    checks = [make(ws, "check") for _ in range(runs)]
+    failures = sorted({line for _, out, code in samples + checks if code
+                       for line in re.findall(r"^FAILED \S+", out, re.M)})
     return {"make_test_s": median([s[0] for s in samples]), "runs": runs,
-            "failed_runs": sum(code != 0 for _, _, code in samples), "failures": failures}
+            "failed_runs": sum(code != 0 for _, _, code in samples), "failures": failures,
+            "make_check_s": median([s[0] for s in checks]), "failed_check_runs": sum(c != 0 for _, _, c in checks)}
 
 
 def machine() -> dict:
@@ -299,6 +302,9 @@ def table(r: dict) -> str:
     failed = f", {s['failed_runs']} of {s['runs']} runs failed" if s["failed_runs"] else ""
     rows.append(("test suite, make test (dataset up to date)", f"{s['make_test_s']:.1f} s{failed}", "< 60 s",
                  s["make_test_s"] < 60 and not s["failed_runs"]))  # a failing suite meets no target
+    failed = f", {s['failed_check_runs']} of {s['runs']} runs failed" if s["failed_check_runs"] else ""
+    rows.append(("fast check, make check (dataset up to date)", f"{s['make_check_s']:.1f} s{failed}", "< 15 s",
+                 s["make_check_s"] < 15 and not s["failed_check_runs"]))
     width = max(len(row[0]) for row in rows)
     value_width = max(len(row[1]) for row in rows)
     lines = [f"{'measure':<{width}}  {'median':<{value_width}}  target", "-" * (width + value_width + 22)]

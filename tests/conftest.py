@@ -7,6 +7,8 @@ import gc
 import hashlib
 import http.server
 import io
+import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +38,80 @@ def pytest_collection_finish(session):
     gc.set_threshold(config.GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
+# `make check` runs the tests that matter for an everyday edit: every test module of these kinds, by its
+# file name (tests/test_<kind>*.py: the tokenizer, the rules, the catalog, the dataset's contents), except
+# tests marked slow. A new file named after its kind is in `make check` without anyone adding it.
+CHECK_KINDS = ("numbers", "rules", "catalog", "dataset")
+STALE = "output/ is stale: run make dataset"
+_STALE_ENV = "BAOSHAN_TEST_OUTPUT_STALE"  # the controller's answer, inherited by pytest-xdist workers
+
+
+def pytest_configure(config):
+    """Once per run, before any worker starts: is output/ what `make dataset` would build now?"""
+    if not hasattr(config, "workerinput"):
+        try:
+            stale = subprocess.run(["make", "-q", "dataset"], cwd=config.rootpath, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL).returncode != 0
+        except FileNotFoundError:  # no make: the tests of output/ run, and say what they find
+            stale = False
+        os.environ[_STALE_ENV] = "1" if stale else ""
+    config.stash[_deselected] = 0
+
+
+_deselected = pytest.StashKey[int]()
+
+
+def _of_a_check_kind(path: Path) -> bool:
+    return path.name.startswith(tuple(f"test_{kind}" for kind in CHECK_KINDS))
+
+
+def pytest_ignore_collect(collection_path, config):
+    """`-m check` does not even import the other test modules (Playwright, the release tools ...)."""
+    if config.option.markexpr == "check" and collection_path.suffix == ".py" and collection_path.name.startswith(
+            "test_") and not _of_a_check_kind(collection_path):
+        return True
+    return None
+
+
+def pytest_itemcollected(item):
+    """Mark the `make check` tests as they are collected, so that `-m check` selects them."""
+    if _of_a_check_kind(item.path) and not item.get_closest_marker("slow"):
+        item.add_marker(pytest.mark.check)
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have selected
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get(_STALE_ENV):
+        # Tests of the published output/ (they take the `fresh_output` fixture) cannot pass on a stale one;
+        # they are left out, the run says why once (pytest_terminal_summary) and does not pass.
+        stale = [item for item in items if "fresh_output" in item.fixturenames]
+        if stale:
+            config.hook.pytest_deselected(items=stale)
+            items[:] = [item for item in items if "fresh_output" not in item.fixturenames]
+        config.stash[_deselected] = len(stale)
+        if hasattr(config, "workeroutput"):
+            config.workeroutput["stale_deselected"] = len(stale)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist: a worker's count of the tests it left out reaches the controller."""
+    counts = getattr(node, "workeroutput", {})
+    node.config.stash[_deselected] = max(node.config.stash[_deselected], counts.get("stale_deselected", 0))
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput") and session.config.stash[_deselected] \
+            and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def fresh_output() -> Path:
+    """The published output/, which `make dataset` has brought up to date (checked at the start of the run)."""
+    return config.OUTPUT_DIR
+
+
 @pytest.fixture(autouse=True)
 def _current_test(request):
     _running.append(request.node)
@@ -54,7 +130,11 @@ def pytest_runtest_logreport(report):
                 OUTCOMES.setdefault(group, []).append((case, outcome))
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
+    if os.environ.get(_STALE_ENV) and not hasattr(config, "workerinput"):
+        left_out = config.stash[_deselected]
+        terminalreporter.write_line(STALE + (f" ({left_out} test(s) of output/ not run)" if left_out else ""),
+                                    red=True, bold=True)
     if not OUTCOMES:
         return
     terminalreporter.section("robustness cases")
@@ -130,8 +210,12 @@ def follow_edit(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def clean_build(tmp_path_factory) -> BuildResult:
-    """One build of the real raw text, shared by tests that compare against it."""
+def clean_build(request, tmp_path_factory) -> BuildResult:
+    """One build of the real raw text, shared by tests that compare against it. Under `make check`, with
+    output/ up to date, output/ itself: the whole suite shows it is what a fresh build gives
+    (test_dataset.py::test_default_output_matches_a_fresh_build), and every worker is spared a build."""
+    if request.config.option.markexpr == "check" and not os.environ.get(_STALE_ENV):
+        return BuildResult(0, "", "", config.OUTPUT_DIR)
     root = tmp_path_factory.mktemp("clean")
     result = build(config.RAW_FILE, root / "output")
     assert result.code == 0, result.stderr

@@ -8,6 +8,8 @@ import yaml
 
 from pipeline import config, metadata
 from pipeline.numbers import iter_mentions
+from pipeline.release import project
+from tests import schema_snapshot
 from tests.test_dataset import EXPECTED
 
 SOURCES = [*sorted((config.ROOT / "pipeline").rglob("*.py")), *sorted(config.CATALOG_DIR.glob("*.yaml")),
@@ -131,3 +133,73 @@ def test_the_catalog_model_knows_every_column_metadata_generates():
     model = TablesCatalog.model_validate(raw)
     for name, table in metadata.tables().items():
         assert model.tables[name].column_names() == [c["name"] for c in table["columns"]], name
+
+
+# --- the published columns: a committed snapshot -------------------------------------------------------
+
+def test_published_columns_and_types_are_the_committed_snapshot():
+    snapshot = schema_snapshot.load()
+    now = schema_snapshot.declared()
+    refused = schema_snapshot.unannounced(schema_snapshot.breaking(snapshot["tables"], now), snapshot["version"])
+    assert refused == [], ("breaking changes for data users: they need a new major version whose CHANGELOG "
+                           "entry names each as `table.column`, then `python -m tests.schema_snapshot`", refused)
+    assert schema_snapshot.added(snapshot["tables"], now) == [], \
+        "new columns: review them, then regenerate tests/data/schema_snapshot.json with python -m tests.schema_snapshot"
+
+
+def test_a_breaking_column_change_needs_a_major_version_whose_changelog_names_it(tmp_path, monkeypatch):
+    old = {"t": {"a": "int64", "b": "string"}}
+    new = {"t": {"a": "float64", "c": "string"}, "u": {"d": "bool"}}
+    changes = schema_snapshot.breaking(old, new)
+    assert changes == ["t.a (retyped from int64 to float64)", "t.b (removed or renamed)"]
+    assert schema_snapshot.added(old, new) == ["t.c", "u.d"]
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text("# Changelog\n\n## [2.0.0] - 2027-01-01\n\n- `t.a` is float64.\n\n"
+                         "## [1.2.0] - 2026-12-01\n\n- `t.a` and `t.b`.\n", encoding="utf-8")
+    monkeypatch.setattr(project, "CHANGELOG", changelog)
+    assert schema_snapshot.unannounced(changes, "1.1.1", "1.2.0") == changes  # a minor version never may
+    assert schema_snapshot.unannounced(changes, "1.1.1", "2.0.0") == ["t.b (removed or renamed)"]
+    assert schema_snapshot.unannounced(changes, "2.0.0", "2.0.0") == changes  # the snapshot's own major
+    assert schema_snapshot.unannounced(changes, "1.1.1", "3.0.0") == changes  # no entry for 3.0.0
+
+
+# --- each thing declared once -----------------------------------------------------------------------
+
+def test_no_row_label_repeats_a_figure_label_of_its_row():
+    """A row whose label is what one of its figures measures takes it with `label_from`, not a copy."""
+    declared = metadata._tables_catalog()["tables"]
+    copies = []
+    for fact in metadata.figures()["facts"]:
+        row = (declared[fact["table"]].get("rows") or {}).get(fact.get("row"))
+        for lang in ("zh", "en"):
+            if row and row.get(lang) is not None and row[lang] == fact[f"metric_{lang}"]:
+                copies.append(f"{fact['table']}.{fact['row']} {lang} copies {fact['fact_id']}: use label_from")
+    assert copies == []
+
+
+def test_a_changed_figure_label_reaches_its_row(monkeypatch):
+    rows = {(name, row_id): row for name, table in metadata._tables_catalog()["tables"].items()
+            for row_id, row in (table.get("rows") or {}).items()}
+    (name, row_id), row = next((key, row) for key, row in rows.items()
+                               if row.get("label_from") and not row.get("zh") and not row.get("en"))
+    catalog = metadata.figures()
+    changed = {**catalog, "facts": [{**f, "metric_zh": "新标签", "metric_en": "New label"}
+                                    if f["fact_id"] == row["label_from"] else f for f in catalog["facts"]]}
+    monkeypatch.setattr(metadata, "figures", lambda: changed)
+    metadata.tables.cache_clear()
+    try:
+        assert {k: metadata.tables()[name]["rows"][row_id][k] for k in ("zh", "en")} == \
+            {"zh": "新标签", "en": "New label"}
+    finally:
+        metadata.tables.cache_clear()
+
+
+def test_the_checks_columns_point_to_the_one_table_of_check_types():
+    """What expected, observed and tolerance mean differs by check type; the check classes say it once
+    (pipeline/checks.py, printed as the data dictionary's "Check types" table) and the columns point there."""
+    from pipeline import describe
+
+    columns = {c["name"]: c["description"] for c in metadata.tables()["checks"]["columns"]}
+    for name in ("check_type", "expected", "observed", "tolerance"):
+        assert "table of check types" in columns[name], name
+    assert "## Check types" in describe.check_types_section()

@@ -276,6 +276,7 @@ def test_a_fact_id_that_is_not_a_string_is_named(catalog, tmp_path):
     assert_named(tmp_path, "catalog/figures.yaml", "key 'fact_id'")
 
 
+@pytest.mark.slow  # a sample of make fuzz: a dozen builds
 def test_random_catalog_and_text_edits_build_or_fail_with_a_named_error():
     """A sample of `make fuzz` (tests/fuzz.py, 500 edits of each kind) in every run of the suite."""
     from tests import fuzz
@@ -302,3 +303,8 @@ def test_an_optional_column_key_written_as_null_is_not_set(catalog, tmp_path):
             "pattern: null, references: places.admin_code")
     result = build(config.RAW_FILE, tmp_path / "out", "--check")
     assert result.code == 0, result.stderr
+
+
+def test_a_row_without_labels_or_label_from_is_named(catalog, tmp_path):
+    catalog("tables.yaml", "elderly_care: {label_from: services.elderly_care.facilities, ", "elderly_care: {")
+    assert_named(tmp_path, "catalog/tables.yaml", "elderly_care", "label_from")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import config, metadata
+from pipeline import metadata
 from schemas import schema
 from tests.conftest import RAW_TEXT
 
@@ -187,8 +187,25 @@ def test_every_figure_is_published_in_its_thematic_table(clean_build, facts):
     assert set(facts["table_name"]) <= set(metadata.tables())
 
 
-def test_default_output_matches_a_fresh_build(clean_build):
+@pytest.mark.slow  # not in make check, whose clean_build is output/ itself
+def test_default_output_matches_a_fresh_build(fresh_output, clean_build):
     """`make test` runs `make dataset` first: output/ must hold what the code builds now."""
     for table in ("facts.parquet", "checks.parquet"):
-        published = (config.OUTPUT_DIR / "parquet" / table).read_bytes()
+        published = (fresh_output / "parquet" / table).read_bytes()
         assert published == (clean_build.out / "parquet" / table).read_bytes()
+
+
+def test_published_files_have_the_snapshot_columns_and_types(clean_build):
+    """tests/data/schema_snapshot.json is what data users get: the Parquet schemas and the CSV headers."""
+    import pyarrow.parquet as pq
+
+    from pipeline.arrow import ARROW_TYPES
+    from tests.schema_snapshot import load
+
+    snapshot = load()["tables"]
+    assert sorted(snapshot) == sorted(metadata.tables())
+    for name, columns in snapshot.items():
+        schema = pq.read_schema(clean_build.out / "parquet" / f"{name}.parquet")
+        assert [(f.name, f.type) for f in schema] == [(c, ARROW_TYPES[t]) for c, t in columns.items()], name
+        header = (clean_build.out / "csv" / f"{name}.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+        assert header.split(",") == list(columns), name

@@ -266,3 +266,15 @@ def test_many_titles_in_one_sentence_are_each_found_with_their_issuer():
     issued = [row for row in rows if row["title_zh"].startswith("甲")]
     assert [row["issuer_zh"] for row in issued] == names
     assert all(row["issuer_zh"] is None for row in rows if row["title_zh"] == "乙")
+
+
+def test_place_classes_are_named_once_by_their_model():
+    """The classes are the fields of catalog_models.PlaceClasses, widest first; entities.yaml gives their suffixes
+    in any order, and the finder nests names in the model's order."""
+    from pipeline.catalog_models import PlaceClasses
+    from pipeline.entities import PlaceFinder
+
+    catalog = metadata.entities()
+    assert set(catalog["place_classes"]) == set(PlaceClasses.model_fields)
+    shuffled = {**catalog, "place_classes": dict(reversed(list(catalog["place_classes"].items())))}
+    assert PlaceFinder(shuffled).discover(RAW_TEXT) == PlaceFinder(catalog).discover(RAW_TEXT)

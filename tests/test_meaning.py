@@ -248,3 +248,28 @@ def test_many_untranslated_sentences_give_one_short_error(tmp_path):
     assert result.code == 3 and "Traceback" not in result.stderr
     assert "check translation_missing failed" in result.stderr and "... and 19,980 more" in result.stderr
     assert len(result.stderr.splitlines()) < 200
+
+
+@pytest.mark.parametrize(("n", "word"), [(1, "first"), (3, "third"), (20, "twentieth"), (21, "21st"), (22, "22nd"),
+                                         (23, "23rd"), (24, "24th"), (101, "101st"), (111, "111th"), (112, "112th"),
+                                         (113, "113th"), (123, "123rd")])
+def test_an_ordinal_has_its_english_suffix(n, word):
+    """`{x|nth}`: words up to twentieth, then the number and its suffix (11th to 13th, not 11st)."""
+    assert translation._ordinal(n) == word
+
+
+def test_a_figure_takes_the_nearest_earlier_period_of_its_paragraph():
+    """Two paragraph-wide phrases before a figure's sentence: the nearer one dates it (the text has one per
+    paragraph today, so this is tested on its own)."""
+    from pipeline.stages.extract import date_facts
+
+    sentences = [{"sentence_id": f"a.s{i}", "char_start": 10 * i, "char_end": 10 * i + 9} for i in range(4)]
+    periods = [{"scope": "paragraph", "section": "a", "char_start": 10 * i + 1, "char_end": 10 * i + 3,
+                "means": "reply_date", "as_of": as_of, "quote": quote}
+               for i, as_of, quote in ((0, "2020", "first"), (1, "2021", "second"))]
+    facts = [{"fact_id": "f", "section": "a", "char_start": 31, "char_end": 33},
+             {"fact_id": "g", "section": "b", "char_start": 31, "char_end": 33}]
+    date_facts(facts, periods, sentences, "2021-07-29")
+    assert (facts[0]["as_of"], facts[0]["as_of_quote"], facts[0]["as_of_basis"]) == \
+        ("2021", "second", "stated_for_paragraph")
+    assert (facts[1]["as_of"], facts[1]["as_of_basis"]) == ("2021-07-29", "reply_date")  # another paragraph's

@@ -39,6 +39,8 @@ def only(text: str):
         ("5~8个", "5~8个", 5, 8, "个", "range"),
         ("3到5年", "3到5年", 3, 5, "年", "range"),
         ("3万至5万元", "3万至5万元", 30_000, 50_000, "元", "range"),
+        ("3至5万元", "3至5万元", 30_000, 50_000, "元", "range"),  # 万 on the upper bound scales both
+        ("1.5-2亿元", "1.5-2亿元", 150_000_000, 200_000_000, "元", "range"),
         ("800人以上的", "800人以上", 800, None, "人", "at_least"),
         ("1000人以下的", "1000人以下", 1000, None, "人", "below"),
         ("每队至少3名", "至少3名", 3, None, "名", "at_least"),
@@ -570,3 +572,10 @@ def test_docs_give_one_true_example_per_kind():
 def test_a_zero_denominator_is_no_fraction(text):
     """A fraction's denominator starts with a non-zero digit, so its value is always a number."""
     assert all("分之" not in m.text for m in iter_mentions(text))
+
+
+@pytest.mark.parametrize(("text", "places"), [("12.5%", 1), ("3.40%", 2), ("7个", 0), ("３．４０％", 2),
+                                              ("０．７６件", 2)])
+def test_decimals_as_printed(text, places):
+    """Half a unit of the last printed decimal is every rate check's tolerance: full-width points count too."""
+    assert numbers.decimals(text) == places

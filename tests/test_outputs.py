@@ -79,11 +79,11 @@ def test_csv_is_utf8_with_header(clean_build):
     assert "79406人" in text
 
 
-def test_readme_queries_run_against_output():
+def test_readme_queries_run_against_output(fresh_output):
     """The README's examples, verbatim, against the published output/."""
     readme = (config.ROOT / "README.md").read_text(encoding="utf-8")
     facility_sql = re.search(r'duckdb -c "(SELECT facility_en.*?)"', readme).group(1)
-    rows = duckdb.sql(facility_sql.replace("'output/", f"'{config.OUTPUT_DIR}/")).fetchall()
+    rows = duckdb.sql(facility_sql.replace("'output/", f"'{fresh_output}/")).fetchall()
     assert [(r[0], r[1]) for r in rows[:3]] == [
         ("Home-based elderly-care facilities", 99), ("Community children's centres", 119),
         ("Rural public-welfare cemeteries (columbaria)", 132)]
@@ -92,13 +92,13 @@ def test_readme_queries_run_against_output():
                             capture_output=True, text=True, check=True)
     assert "12 rows" in result.stdout  # DuckDB's own footer; wide tables are shown with columns elided
     percent_sql = re.search(r'duckdb.sql\("(SELECT .*?)"\)', python_example).group(1)
-    assert len(duckdb.sql(percent_sql.replace("'output/", f"'{config.OUTPUT_DIR}/")).fetchall()) == 12
-    with duckdb.connect(str(config.OUTPUT_DIR / config.DUCKDB_FILE), read_only=True) as con:
+    assert len(duckdb.sql(percent_sql.replace("'output/", f"'{fresh_output}/")).fetchall()) == 12
+    with duckdb.connect(str(fresh_output / config.DUCKDB_FILE), read_only=True) as con:
         for sql in re.findall(r"```sql\n(.*?)```", readme, flags=re.S):
             assert con.sql(sql).fetchall(), sql
 
 
-def test_make_knows_the_dataset_is_up_to_date():
+def test_make_knows_the_dataset_is_up_to_date(fresh_output):
     """`make test` built the dataset just before; a second `make dataset` must have nothing to do."""
     result = subprocess.run(["make", "-q", "dataset"], cwd=config.ROOT)
     assert result.returncode == 0
@@ -142,7 +142,7 @@ def test_ingest_and_extract_do_not_import_pandera_or_duckdb():
         ("pipeline/catalog/figures.yaml", ["extract", "tables", "validate", "publish"]),
     ],
 )
-def test_make_reruns_only_the_edited_stage_and_later_ones(edited, reruns):
+def test_make_reruns_only_the_edited_stage_and_later_ones(fresh_output, edited, reruns):
     result = subprocess.run(["make", "--no-print-directory", "-n", "-W", edited, "dataset"], cwd=config.ROOT,
                             capture_output=True, text=True, check=True)
     assert re.findall(r"echo (\w+) >> build/\.queue", result.stdout) == reruns

@@ -176,6 +176,28 @@ def test_release_is_refused_without_a_changelog_entry(clean_build, tmp_path, mon
     assert not (tmp_path / "dist").exists()
 
 
+def test_release_directory_is_normalized_down_to_its_root(rel, epoch):
+    """A copy of the release directory is as reproducible as its zip: every entry, the directory itself too."""
+    for path in [rel.directory, *rel.directory.rglob("*")]:
+        info = path.stat()
+        assert info.st_mtime == epoch, path
+        assert info.st_mode & 0o777 == (archive.DIR_MODE if path.is_dir() else archive.FILE_MODE), path
+
+
+def test_release_refuses_a_raw_file_other_than_the_one_the_dataset_records(clean_build, epoch, tmp_path,
+                                                                          monkeypatch):
+    """The release's own hash check, before the page build's: a same-size raw file with one digit changed."""
+    raw_dir = tmp_path / "raw"
+    raw_dir.mkdir()
+    original = config.RAW_FILE.read_bytes()
+    (raw_dir / config.RAW_FILE.name).write_bytes(original.replace("79406人".encode(), "79407人".encode()))
+    assert (raw_dir / config.RAW_FILE.name).stat().st_size == len(original)
+    monkeypatch.setattr(config, "RAW_DIR", raw_dir)
+    with pytest.raises(InputError, match="was not built from a raw file in .* with the hash it records"):
+        release.build(clean_build.out, tmp_path / "dist", epoch)
+    assert not any((tmp_path / "dist").iterdir())
+
+
 def test_verify_accepts_the_release_zip_and_directory(rel, registered):
     for path in (rel.zip, rel.directory):
         code, stdout, stderr = run_cli("verify", str(path), "--registry", str(registered))

@@ -12,11 +12,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 import pandas as pd
 import pytest
 
-from pipeline import config, metadata
+from pipeline import checks as check_types
+from pipeline import config, metadata, scratch
 from pipeline.arrow import read_table
 from pipeline.stages.publish import csv_safe
 from tests.conftest import RAW_TEXT, build, record, tree_digest
@@ -35,6 +37,10 @@ def variant_text(name: str) -> bytes:
         return re.sub(r"(?<=\d)\.(?=\d)", "．", RAW_TEXT).translate(FULLWIDTH).encode("utf-8")
     if name in ("gb18030", "gbk"):
         return RAW_TEXT.encode(name)
+    if name == "utf16_le_bom":
+        return b"\xff\xfe" + RAW_TEXT.encode("utf-16-le")
+    if name == "utf16_be_bom":
+        return b"\xfe\xff" + RAW_TEXT.encode("utf-16-be")
     if name == "blank_lines_and_trailing_spaces":
         return ("\n" + RAW_TEXT.replace("\n", " \t\n\n") + "\n\n").encode("utf-8")
     raise ValueError(name)
@@ -43,7 +49,8 @@ def variant_text(name: str) -> bytes:
 @pytest.mark.parametrize(
     ("variant", "encoding"),
     [("utf8_bom", "utf-8-sig"), ("crlf", "utf-8"), ("fullwidth", "utf-8"), ("gb18030", "gb18030"),
-     ("gbk", "gb18030"), ("blank_lines_and_trailing_spaces", "utf-8")],
+     ("gbk", "gb18030"), ("blank_lines_and_trailing_spaces", "utf-8"), ("utf16_le_bom", "utf-16"),
+     ("utf16_be_bom", "utf-16")],
 )
 def test_variant_gives_the_same_facts(tmp_path, clean_build, variant, encoding):
     raw = tmp_path / f"{variant}.txt"
@@ -73,7 +80,8 @@ def test_explicit_encoding_is_honoured(tmp_path):
 
 # --- mutation suite ------------------------------------------------------------------------------
 
-EQUALITY_TYPES = {"rate", "sum", "equal", "implied_total"}
+# From the check classes: a new check type is in the mutation suite, or the bound suite, as its class says.
+EQUALITY_TYPES = {name for name, cls in check_types.TYPES.items() if cls.bounded is None}
 _NEXT_CHINESE = dict(zip("一二两三四五六七八九万", "二三三四五六七八九八千", strict=True))
 
 
@@ -200,10 +208,11 @@ def bound_cases() -> list[tuple[str, str, list[str], str]]:
     """(check_id, fact_id, bound figures, how) for every figure that an inequality check bounds."""
     cases = []
     for check in metadata.checks():
-        if check["type"] == "at_most":
-            cases.append((check["check_id"], check["part"], [check["whole"]], "above"))
-        elif check["type"] == "min_product":
-            cases.append((check["check_id"], check["value"], check["factors"], "below"))
+        cls = check_types.TYPES[check["type"]]
+        if cls.bounded is not None:
+            bounds = check[cls.bounds]
+            cases.append((check["check_id"], check[cls.bounded], bounds if isinstance(bounds, list) else [bounds],
+                          cls.breaks_when))
     return cases
 
 
@@ -257,20 +266,25 @@ def test_docs_list_guarded_and_provenance_only_figures():
 # --- faults ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("die_after", ["facts", "checks"])
-def test_killed_publish_leaves_previous_output_whole(tmp_path, die_after):
+def test_killed_publish_leaves_previous_output_whole(tmp_path, monkeypatch, die_after):
     out = tmp_path / "out"
     assert build(config.RAW_FILE, out).code == 0
     before = tree_digest(out)
     edited = tmp_path / "edited.txt"
     edited.write_text(RAW_TEXT.replace("村(居)民小组424个", "村(居)民小组425个"), encoding="utf-8")
-    env = {**os.environ, "PIPELINE_TEST_DIE_AFTER_TABLE": die_after}
+    temporary = tmp_path / "tmp"  # the builds' scratch directories go here, not into /tmp
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    env = {**os.environ, "PIPELINE_TEST_DIE_AFTER_TABLE": die_after, "TMPDIR": str(temporary)}
     killed = subprocess.run([sys.executable, "-m", "pipeline", "build", "--raw", str(edited), "--out", str(out)],
                             cwd=config.ROOT, env=env, capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL
     assert tree_digest(out) == before
-    # The next run sweeps the abandoned staging directory and publishes the new data whole.
+    assert len(list(temporary.glob(f"{scratch.PREFIX}*"))) == 1  # a SIGKILL runs no `finally`
+    # The next run sweeps the abandoned staging and scratch directories and publishes the new data whole.
     assert build(edited, out).code == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out-")] == [out.resolve().name]
+    assert list(temporary.iterdir()) == []
     facts = pd.read_parquet(out / "parquet" / "facts.parquet").set_index("fact_id")
     assert facts.loc["organisations.villager_groups", "value"] == 425
     record("faults", f"SIGKILL after writing {die_after}", "previous output intact")

@@ -12,10 +12,11 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from pipeline import checks, metadata
+from pipeline import checks, crosschecks, metadata
 from pipeline.checks import ImpliedTotalCheck, ListCountCheck, half_unit, run_checks
 from pipeline.errors import ValidationFailed
 from schemas import schema
+from tests.conftest import RAW_TEXT
 
 
 def failures(name: str, df: pd.DataFrame, facts: pd.DataFrame) -> list[str]:
@@ -168,8 +169,20 @@ def passes(spec: dict, figures: dict[str, dict], **values: float) -> bool:
 
 
 def test_every_check_type_is_covered_here():
-    assert set(checks.TYPES) == {"rate", "sum", "at_most", "equal", "min_product", "implied_total",
-                                 "within_implied_total", "list_count"}
+    """Every type the check classes register (pipeline/checks.py) has its boundary test here, test_<type>_check...;
+    the robustness suite reads equality and bounds from the classes themselves."""
+    tests = [name for name in globals() if name.startswith("test_")]
+    assert [t for t in checks.TYPES if not any(name.startswith(f"test_{t}_check") for name in tests)] == []
+
+
+def test_a_bound_check_type_must_name_its_roles():
+    spec = {"type_name": "bad_bound", "label_zh": "界", "label_en": "Bound", "expected_means": "e",
+            "observed_means": "o", "tolerance_means": "t", "roles": ("a", "b")}
+    for bound in ({"bounded": "a", "bounds": "c", "breaks_when": "above"},
+                  {"bounded": "a", "bounds": "b", "breaks_when": "sideways"}, {"bounded": "a"}):
+        with pytest.raises(TypeError, match="`bounded` and `bounds` roles"):
+            type("BadBound", (checks.Check,), {**spec, **bound})
+    assert "bad_bound" not in checks.TYPES
 
 
 @pytest.mark.parametrize("check_id", [s["check_id"] for s in metadata.checks() if s["type"] == "rate"])
@@ -256,3 +269,40 @@ def test_a_failing_check_is_named_with_its_figures(tables, figures):
     items = tables["named_items"].astype(object).where(tables["named_items"].notna(), None).to_dict("records")
     with pytest.raises(ValidationFailed, match=rf"check {spec['check_id']} failed \(a relation the text implies\)"):
         run_checks(list(changed.values()), items)
+
+
+# --- the document's structure: sentences and sections -------------------------------------------------
+
+def _partition_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
+    return [p for p in crosschecks.sentence_problems(tables, RAW_TEXT) if "sentences_partition" in p]
+
+
+def test_overlapping_sentences_fail_the_partition(tables):
+    assert _partition_failures(tables) == []
+    sentences = tables["sentences"].copy()
+    # The fifth sentence runs one character into the sixth: no gap, but two sentences hold that character.
+    sentences.loc[4, "char_end"] = sentences.loc[5, "char_start"] + 1
+    failures = _partition_failures({**tables, "sentences": sentences})
+    assert len(failures) == 1 and sentences.loc[5, "sentence_id"] in failures[0], failures
+
+
+def test_a_section_must_span_exactly_its_sentences(tables):
+    assert crosschecks.section_problems(tables, RAW_TEXT) == []
+    # One short, one late, or reaching past the line break into the next section's heading.
+    for column, shift in (("char_end", -1), ("char_start", 1), ("char_end", 2)):
+        sections = tables["sections"].copy()
+        sections.loc[3, column] += shift
+        failures = crosschecks.section_problems({**tables, "sections": sections}, RAW_TEXT)
+        assert len(failures) == 1 and "sections_span_their_sentences" in failures[0], (column, shift)
+        assert sections.loc[3, "section_id"] in failures[0]
+
+
+def test_a_derived_column_is_null_where_its_divisor_is_zero(tables):
+    from pipeline.stages.tables import derived_values
+
+    column = next(c for c in metadata.tables()["egov_indicators"]["columns"] if c["name"] == "computed_rate_pct")
+    egov = tables["egov_indicators"].copy()
+    given = egov["denominator"].notna()
+    assert given.any() and derived_values(column, egov)[given].notna().all()
+    egov.loc[given, "denominator"] = 0
+    assert derived_values(column, egov).isna().all()  # not inf: a zero divisor gives no rate

@@ -12,6 +12,7 @@ import pytest
 from pipeline import config, metadata, site
 from pipeline.errors import InputError
 from pipeline.release import citation, snippets
+from pipeline.site import values
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without these flags Chromium tries Google's services at start, which this closed network refuses.
@@ -418,3 +419,12 @@ def test_checks_are_paged_with_the_discrepancies_first(browser_page, clean_build
     assert [status for _, status in statuses[:pinned]] == ["source_discrepancy"] * pinned
     status = page.locator('.table-tools[data-for="checks-view"] .pager-status')
     assert status.inner_text() == f"Rows 1–10 of {len(checks)}"
+
+
+def test_every_figure_the_text_writes_with_a_percent_sign_is_written_with_one(clean_build):
+    """Percentages and percentage points alike: the page writes a figure as the text does."""
+    facts = clean_build.table("facts")
+    assert facts["unit"].isin(values.PERCENT_UNITS).any()
+    for _, fact in facts.iterrows():
+        written = values.fact_value(fact)
+        assert written.endswith("%") == fact["quote"].endswith(("%", "％")), (fact["fact_id"], written)
