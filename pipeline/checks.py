@@ -65,8 +65,9 @@ class Check:
 
     A check is an equality (any change to one of its figures breaks it) unless it names a bound:
     `bounded` (the role of the figure that is limited), `bounds` (the role of the figures that set the
-    limit, their product) and `breaks_when` ("above" or "below" the limit). The robustness suite
-    (tests/test_robustness.py) reads these to test every check of every type.
+    limit) and `breaks_when` ("above" or "below" the limit); `limit` computes the limit (by default
+    the product of the `bounds` figures). The robustness suite (tests/test_robustness.py) reads these
+    to test every check of every type.
     """
 
     type_name: str = ""
@@ -110,6 +111,11 @@ class Check:
             value = self.spec[role]
             ids += value if isinstance(value, list) else [value]
         return ids
+
+    def limit(self, facts: dict[str, dict]) -> float:
+        """A bound's limit: the bounded figure breaks the check past it (`breaks_when`)."""
+        bounds = self.spec[self.bounds]
+        return math.prod(facts[f]["value"] for f in (bounds if isinstance(bounds, list) else [bounds]))
 
     def outcome(self, expected, observed, tolerance, formula) -> Outcome:
         passed = abs(expected - observed) <= tolerance + 1e-9
@@ -223,16 +229,20 @@ class WithinImpliedTotalCheck(Check):
     tolerance_means = ("how far above `expected` a total may lie and still reproduce the share at its printed "
                        "decimals; passes when `observed` is at most the largest whole number within it")
     roles = ("count", "share", "part")
+    bounded, bounds, breaks_when = "part", "count", "above"
+
+    def limit(self, facts):
+        """The largest whole total that still reproduces the share at its printed decimals."""
+        count, share = facts[self.spec["count"]], facts[self.spec["share"]]
+        return math.floor(count["value"] / ((share["value"] - half_unit(share["decimals"])) / 100))
 
     def evaluate(self, facts):
         count, share, part = (facts[self.spec[r]] for r in self.roles)
-        tolerance = half_unit(share["decimals"])
-        high = count["value"] / ((share["value"] - tolerance) / 100)
         implied = count["value"] / (share["value"] / 100)
-        largest = math.floor(high)
+        high = count["value"] / ((share["value"] - half_unit(share["decimals"])) / 100)
         result = self.outcome(round(implied, 4), part["value"], round(high - implied, 4),
                               f"{self.spec['count']} / ({self.spec['share']} / 100)")
-        result.passed = part["value"] <= largest
+        result.passed = part["value"] <= self.limit(facts)
         return result
 
 
