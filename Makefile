@@ -9,7 +9,8 @@ BUILD  := build
 OUT    := output
 
 # Modules every stage imports; a change to one reruns every stage after ingest.
-COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pyproject.toml
+COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pipeline/yaml_input.py pipeline/model_errors.py \
+	pyproject.toml
 # How the catalogs are read and validated: every stage that reads a catalog depends on these.
 CATALOG := pipeline/metadata.py pipeline/catalog_models.py pipeline/expressions.py pipeline/checks.py pipeline/numbers.py
 
@@ -35,7 +36,8 @@ dataset: $(OUT)/baoshan_resettlement.duckdb ## build, validate and publish every
 QUEUE := $(BUILD)/.queue
 queue = @mkdir -p $(BUILD) && rm -f $@ && echo $(1) >> $(QUEUE)
 
-$(BUILD)/ingest.json: $(RAW) raw/manifest.yaml pipeline/stages/ingest.py $(COMMON) | $(VENV)/.installed
+$(BUILD)/ingest.json: $(RAW) raw/manifest.yaml pipeline/stages/ingest.py pipeline/catalog_models.py \
+		pipeline/expressions.py pipeline/numbers.py $(COMMON) | $(VENV)/.installed
 	$(call queue,ingest)
 
 $(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/stages/extract.py pipeline/entities.py pipeline/numbers.py \
@@ -77,7 +79,7 @@ $(OUT)/site/index.html: $(OUT)/baoshan_resettlement.duckdb $(RELEASE_EPOCH) \
 		$(wildcard pipeline/site/*.py pipeline/site/templates/* pipeline/site/static/*) \
 		pipeline/metadata.py pipeline/translation.py pipeline/summary.py pipeline/site/jsonld.py pipeline/catalog/translations.yaml \
 		pipeline/release/citation.py pipeline/release/project.py pipeline/release/snippets.py \
-		pipeline/release/datapackage.py raw/manifest.yaml pyproject.toml
+		pipeline/release/datapackage.py pipeline/stages/ingest.py raw/manifest.yaml $(COMMON)
 	$(PY) -m pipeline.site
 
 FORCE:

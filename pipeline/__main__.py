@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from pipeline import config
-from pipeline.errors import EXIT_CODES, InputError, report
+from pipeline.errors import EXIT_CODES, InputError, report, stdout_closed_quietly
 from pipeline.scratch import scratch_directory
 
 EPILOG = "exit codes:\n  0  success\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
@@ -58,11 +58,13 @@ def _build(args: argparse.Namespace, started: float) -> None:
 def mentions(args: argparse.Namespace) -> None:
     """Stream every numeric mention of any UTF-8 text file as CSV or JSON lines."""
     from pipeline.numbers import FIELDS, scan_file
+    from pipeline.stages.ingest import text_encoding
 
+    encoding = text_encoding(args.encoding)
     if not args.file.is_file():
         raise InputError(f"{args.file} does not exist or is not a file.")
     out = sys.stdout
-    with open(args.file, encoding=args.encoding, newline="") as f:
+    with open(args.file, encoding=encoding, newline="") as f, stdout_closed_quietly():
         try:
             if args.format == "csv":
                 writer = csv.writer(out, lineterminator="\n")
@@ -71,8 +73,9 @@ def mentions(args: argparse.Namespace) -> None:
             else:
                 for mention in scan_file(f):
                     out.write(json.dumps(mention._asdict(), ensure_ascii=False) + "\n")
+            out.flush()
         except UnicodeDecodeError as error:
-            raise InputError(f"{args.file} is not valid {args.encoding} ({error.reason} at byte "
+            raise InputError(f"{args.file} is not valid {encoding} ({error.reason} at byte "
                              f"{error.start}); pass --encoding, for example --encoding gb18030.") from None
 
 

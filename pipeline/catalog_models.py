@@ -6,16 +6,14 @@ the way: a unit, a section, a label vocabulary, a check type and a fact id must 
 is declared. The vocabularies to check against come in the validation context (metadata.py builds
 it); a field whose vocabulary is not in the context is not checked against one.
 
-A problem is reported as one paragraph naming the file, the entry and the key (`problems`).
+A problem is reported as one paragraph naming the file, the entry and the key
+(pipeline/model_errors.py).
 """
 
 from __future__ import annotations
 
 import collections
-import difflib
 import re
-import types
-import typing
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -23,7 +21,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     create_model,
     field_validator,
@@ -31,21 +28,15 @@ from pydantic import (
 )
 
 from pipeline import expressions
+from pipeline.model_errors import suggest
 from pipeline.numbers import QUALIFIERS  # the tokenizer's qualifiers, declared once there
 
 PERIOD_MEANINGS = ("reply_date", "reply_year", "mention_date", "five_year_plan")
 COLUMN_TYPES = ("string", "int64", "float64", "bool")
-# Keys that identify an entry of a list, so that a message can name the entry.
-ENTRY_IDS = ("check_id", "fact_id", "list_id", "period_id", "term_id", "name", "id")
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
-
-
-def suggest(value: object, known: typing.Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(value), [str(k) for k in known], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def known(vocabulary: str, what: str, show: bool = True) -> AfterValidator:
@@ -67,6 +58,27 @@ SectionId = Annotated[str, known("sections", "section")]
 PopulationId = Annotated[str, known("populations", "population")]
 FactId = Annotated[str, known("fact_ids", "fact id", show=False)]
 Vocabulary = Annotated[str, known("vocabularies", "label vocabulary")]
+
+
+# --- raw/manifest.yaml ------------------------------------------------------------------------------
+
+class Manifest(Strict):
+    """The provenance of the raw text: its hash and size (checked by ingest), and what the release and
+    the page say about the source."""
+    file: str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    bytes: Annotated[int, Field(ge=0)]
+    encoding: str | None = None
+    title_zh: str
+    title_en: str
+    publisher_zh: str
+    publication_date: str
+    index_number: str
+    catalogue_zh: str
+    platform: str
+    source_url: str | None = None
+    obtained: str
+    licence_note: str
 
 
 # --- figures.yaml ------------------------------------------------------------------------------------
@@ -199,12 +211,22 @@ class FiguresCatalog(Strict):
 
 # --- tables.yaml -------------------------------------------------------------------------------------
 
+PLACE_CLASSES = ("province", "city", "county", "township", "village")
 _PLACE_CLASS = re.compile(r"\{(province|city|county|township|village)\}")
+# {name} is never a regex quantifier: in a pattern it can only be a placeholder, and one that is not a
+# class of place names would be matched as literal text, that is, never.
+_PLACEHOLDER = re.compile(r"(?<!\\)\{([^{}0-9,\\]*)\}")
 
 
 def _compiles(pattern: str, groups: int = 0) -> str:
     """A regular expression (a place pattern's `{county}` ... placeholders stand for a name group) with
     at least `groups` capturing groups."""
+    for name in _PLACEHOLDER.findall(pattern):
+        if name not in PLACE_CLASSES:
+            classes = ", ".join(f"{{{c}}}" for c in PLACE_CLASSES)
+            raise ValueError(f"unknown placeholder {{{name}}}{suggest(name, PLACE_CLASSES)}: a pattern's "
+                             f"placeholders are the classes of place names, {classes}; write \\{{ and \\}} for "
+                             "literal braces")
     try:
         compiled = re.compile(_PLACE_CLASS.sub(lambda m: f"(?P<{m.group(1)}>.)", pattern))
     except re.error as error:
@@ -219,8 +241,25 @@ RegexWithGroup = Annotated[str, AfterValidator(lambda pattern: _compiles(pattern
 
 
 # Table and column names become SQL, Parquet and CSV identifiers: lower-case snake_case, nothing to quote.
-IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
-Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def _identifier(name: str) -> str:
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"{name!r} is not a snake_case name (a lower-case letter, then lower-case letters, "
+                         "digits or _; at most 63): it becomes an SQL, Parquet and CSV identifier")
+    return name
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+
+
+def _plain_value(value: Any) -> Any:
+    """An allowed value of a column is one value (text, a number, true or false), as a cell holds."""
+    if not isinstance(value, str | int | float | bool):
+        raise ValueError(f"{value!r} is not a plain value: each allowed value is one text, number, true or false "
+                         f"(write `allowed: [a, b]`, not `allowed: [[a, b]]`)")
+    return value
 
 
 class Column(Strict):
@@ -231,7 +270,7 @@ class Column(Strict):
     unit: UnitName | None = None
     nullable: bool = False
     unique: bool = False
-    allowed: list[Any] | None = None
+    allowed: list[Annotated[Any, AfterValidator(_plain_value)]] | None = None
     labels: Vocabulary | None = None
     ge: float | None = None
     le: float | None = None
@@ -472,99 +511,3 @@ class EntitiesCatalog(Strict):
     list_places: dict[str, Literal["contains", "settlement_site"]] = {}
     places: dict[str, CuratedPlace]
     documents: DocumentPatterns
-
-
-# --- reporting ---------------------------------------------------------------------------------------
-
-def _unwrap(annotation: Any) -> Any:
-    """The model or container inside Annotated[...] and X | None."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
-
-
-def _model_at(model: Any, loc: tuple) -> type[BaseModel] | None:
-    """The model whose keys are at `loc` (to list the allowed keys), following lists, dicts and check types."""
-    annotation: Any = model
-    for part in loc:
-        annotation = _unwrap(annotation)
-        origin = typing.get_origin(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if part not in annotation.model_fields:
-                return None
-            annotation = annotation.model_fields[part].annotation
-        elif origin is list and isinstance(part, int):
-            annotation = typing.get_args(annotation)[0]
-        elif origin is dict:
-            annotation = typing.get_args(annotation)[1]
-        elif origin in (Union, types.UnionType):
-            tagged = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)
-                      and typing.get_args(a.model_fields.get("type").annotation) == (part,)]
-            if not tagged:
-                return None
-            annotation = tagged[0]
-        else:
-            return None
-    annotation = _unwrap(annotation)
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-
-
-def _where(data: Any, loc: tuple) -> tuple[str, Any]:
-    """`loc` in words ("checks entry 4 (check_id coverage.elderly_care)"), and the key the error is about."""
-    words, node, key = [], data, None
-    for position, part in enumerate(loc):
-        last = position == len(loc) - 1
-        if not last and isinstance(node, dict) and node.get("type") == part:
-            continue  # the tag pydantic adds for a check type, not a key of the file
-        if isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-            ident = next((f"{k} {node[k]}" for k in ENTRY_IDS if isinstance(node, dict) and k in node), None)
-            words.append(f"entry {part + 1}" + (f" ({ident})" if ident else ""))
-        elif isinstance(node, dict) and part in node:
-            if last:
-                key = part
-            else:
-                words.append(str(part))
-            node = node[part]
-        elif last and isinstance(part, str) and not (isinstance(node, dict) and node.get("type") == part):
-            key = part
-    return " ".join(words) or "the top level", key
-
-
-def problems(error: ValidationError, path: str, data: Any, model: Any) -> list[str]:
-    """One line per problem: file, entry, key and what is wrong."""
-    lines = []
-    for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
-        where, key = _where(data, loc)
-        kind, message = item["type"], item["msg"].removeprefix("Value error, ")
-        if kind == "extra_forbidden":
-            owner = _model_at(model, loc[:-1])
-            allowed = f"; allowed keys are {', '.join(owner.model_fields)}" if owner else ""
-            message = f"unknown key{suggest(key, owner.model_fields if owner else [])}{allowed}"
-        elif kind == "missing":
-            message = "missing key"
-        elif kind == "union_tag_invalid":
-            tags = item.get("ctx", {}).get("expected_tags", "")
-            message = f"unknown check type {item['input'].get('type')!r}; known types: {tags}"
-            key = "type"
-        elif kind == "union_tag_not_found":
-            message = "missing key"
-            key = "type"
-        elif kind == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") == IDENTIFIER_PATTERN:
-            message = (f"{item['input']!r} is not a snake_case name (a lower-case letter, then lower-case letters, "
-                       "digits or _; at most 63): it becomes an SQL, Parquet and CSV identifier")
-        elif "input" in item and not isinstance(item["input"], dict | list) and repr(item["input"]) not in message:
-            message += f" (found {item['input']!r})"
-        if loc and loc[-1] == "[key]":
-            key = None  # the entry's own name, which `where` already gives
-        lines.append(f"{path}: {where}" + (f", key {key!r}" if key is not None else "") + f": {message}")
-    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -19,10 +20,18 @@ EXIT_CODES = {
        " duplicate name, over a size limit) against SHA256SUMS or datapackage.json; or the release is not"
        " the one released (its digest differs from the registry releases.yaml or --sha256, or the registry"
        " does not know its version)",
+    141: "the reader of the output closed it (as `| head` does): the output stopped there, quietly",
 }
+# What a command exits with when the reader of its standard output goes away (128 + SIGPIPE, as a
+# Unix filter killed by the signal would).
+EXIT_STDOUT_CLOSED = 128 + signal.SIGPIPE
 
 # Long lists in error messages (missing figures, unaccounted numbers, altered files) stop here.
 LIST_LIMIT = 20
+# No line of an error message is longer: what a message quotes from the input (a sentence, a value, a
+# path) is cut in the middle, so a hostile input cannot make the message as long as itself.
+LINE_LIMIT = 1000
+QUOTE_LIMIT = 64
 
 
 def capped(lines: Iterable[str], limit: int = LIST_LIMIT) -> list[str]:
@@ -37,12 +46,27 @@ def join_capped(lines: Iterable[str], separator: str = "\n  ", limit: int = LIST
     return separator.join(capped(lines, limit))
 
 
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` as a Python literal, cut after `limit` characters with a count of the rest."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text) - limit:,} more characters)"
+
+
+def shortened(line: str, limit: int = LINE_LIMIT) -> str:
+    """A line of at most about `limit` characters: its start and end, and a count of what is left out."""
+    if len(line) <= limit:
+        return line
+    half = limit // 2
+    return f"{line[:half]} … ({len(line) - 2 * half:,} characters left out) … {line[-half:]}"
+
+
 class PipelineError(Exception):
     exit_code = 1
     heading = "error"
 
     def __str__(self) -> str:
-        return f"{self.heading}: {self.args[0]}"
+        return "\n".join(map(shortened, f"{self.heading}: {self.args[0]}".split("\n")))
 
 
 class InputError(PipelineError):
@@ -73,6 +97,20 @@ def yaml_error(path: object, error: Exception) -> str:
     if "python/" in problem or "could not determine a constructor" in problem:
         problem += " (only plain YAML is read: tags that build Python objects are refused)"
     return f"{where}: {problem}"
+
+
+@contextmanager
+def stdout_closed_quietly() -> Iterator[None]:
+    """For a command that streams to standard output: when its reader closes the pipe (`| head`), stop
+    with EXIT_STDOUT_CLOSED and no traceback. Standard output is pointed at /dev/null first, so that
+    Python's own flush at exit does not fail on the closed pipe too."""
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        sys.exit(EXIT_STDOUT_CLOSED)
 
 
 class Terminated(BaseException):

@@ -12,10 +12,8 @@ import unicodedata
 from functools import cache
 from typing import Any
 
-import yaml
-
-from pipeline import config
-from pipeline.errors import ValidationFailed, join_capped, yaml_error
+from pipeline import config, yaml_input
+from pipeline.errors import ValidationFailed
 
 # Tables that the stages build with code of their own (pipeline/stages/tables.py, and `checks` in
 # validate); every other table in tables.yaml is filled from the figures that name it.
@@ -28,19 +26,7 @@ DERIVED_DECIMALS = 4
 
 
 def _load(name: str) -> dict[str, Any]:
-    path = config.CATALOG_DIR / name
-    try:
-        with open(path, encoding="utf-8") as f:
-            loaded = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as error:
-        raise ValidationFailed(f"check catalog_yaml failed: {yaml_error(path, error)}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValidationFailed(f"check catalog_yaml failed: {path} cannot be read "
-                               f"({getattr(error, 'strerror', None) or error}).") from None
-    if not isinstance(loaded, dict):
-        raise ValidationFailed(f"check catalog_yaml failed: {path} should be a mapping of keys to values, "
-                               f"not {type(loaded).__name__}.")
-    return loaded
+    return yaml_input.read(config.CATALOG_DIR / name, ValidationFailed, "check catalog_yaml failed: ")
 
 
 def catalog_file(name: str) -> str:
@@ -57,19 +43,9 @@ def _validated(name: str, model: Any, context: dict[str, Any] | None = None,
     Every problem (unknown or missing key, unknown unit, section, vocabulary, check type or fact id)
     is reported at once, each naming the file, the entry and the key.
     """
-    from pydantic import TypeAdapter, ValidationError
-
-    from pipeline import catalog_models
-
     data = _load(name) if data is None else data
-    try:
-        TypeAdapter(model).validate_python(data, context=context)
-    except ValidationError as error:
-        where = catalog_file(name)
-        lines = catalog_models.problems(error, where, data, model)
-        raise ValidationFailed(f"check catalog_keys failed: {len(lines)} problem{'s' if len(lines) > 1 else ''} "
-                               f"in {where}; fix the catalog entry named:\n  " + join_capped(lines)) from None
-    return data
+    return yaml_input.validated(data, model, catalog_file(name), ValidationFailed, "check catalog_keys failed: ",
+                                "fix the catalog entry named", context)
 
 
 def _keys(data: dict, key: str) -> set[str] | None:
@@ -258,7 +234,7 @@ def cross_catalog_problems() -> list[str]:
 
 
 def document_type_problems() -> list[str]:
-    from pipeline.catalog_models import suggest
+    from pipeline.model_errors import suggest
 
     known = label_vocabularies().get("document_type", {})
     where = catalog_file("entities.yaml")
@@ -271,7 +247,7 @@ def placement_problems() -> list[str]:
     """Where figures.yaml puts each figure, checked against tables.yaml: a table filled from figures; in a
     wide table a declared row and `figure: true` column(s), each cell filled by one figure only; in a
     long table (one row per figure) no row or column. One line per problem, naming the entry and key."""
-    from pipeline.catalog_models import suggest
+    from pipeline.model_errors import suggest
 
     declared, targets = tables(), figure_tables()
     where = catalog_file("figures.yaml")

@@ -305,6 +305,46 @@ def test_an_optional_column_key_written_as_null_is_not_set(catalog, tmp_path):
     assert result.code == 0, result.stderr
 
 
+def test_a_list_among_allowed_values_is_named(catalog, tmp_path):
+    """`allowed: [[a, b]]` passed the model, then crashed pandera with a traceback."""
+    catalog("tables.yaml", "{name: metric_zh, type: string, label_zh: 指标,",
+            "{name: metric_zh, type: string, allowed: [[a, b]], label_zh: 指标,")
+    assert_named(tmp_path, "tables.yaml", "(name metric_zh) allowed entry 1: ['a', 'b'] is not a plain value",
+                 "not `allowed: [[a, b]]`")
+
+
+def test_an_unknown_placeholder_in_a_place_pattern_is_named_with_a_suggestion(catalog, tmp_path):
+    """It silently matched nothing, and the build then blamed three places for lacking an English name."""
+    catalog("entities.yaml", 'pattern: "{county}{township}{village}"', 'pattern: "{county}{townships}{village}"')
+    stderr = assert_named(tmp_path, "entities.yaml", "key 'pattern'", "unknown placeholder {townships}",
+                          "(did you mean 'township'?)")
+    assert "places_found" not in stderr
+
+
+HUGE_INTEGER = "1" * 5000
+
+
+@pytest.mark.parametrize("name, old, new, named", [
+    ("tables.yaml", "type: int64, ge: 0, description: \"Decimal places", f"type: int64, ge: {HUGE_INTEGER}, "
+     "description: \"Decimal places", "an integer of 5,000 characters; the limit is 100 digits"),
+    ("tables.yaml", '"Figure identifier; joins to facts.fact_id."', '"Figure identifier\\0; joins to facts.fact_id."',
+     "a control character (U+0000) in the value 'Figure identifier\\x00; joins to facts.fact_id.'"),
+    ("figures.yaml", "\nfacts:", "\nnested: " + "[" * 2000 + "]" * 2000 + "\nfacts:", "nesting"),
+    ("glossary.yaml", "\nterms:", "\nlaughs: &a [x, x, x, x, x, x, x, x, x, x]\n"
+     + "".join(f"laughs{i}: &l{i} [{', '.join(['*' + ('a' if i == 0 else f'l{i - 1}')] * 10)}]\n" for i in range(7))
+     + "terms:", "once its aliases (*name) are expanded"),
+])
+def test_hostile_yaml_in_a_catalog_is_one_named_error(catalog, tmp_path, name, old, new, named):
+    """A huge integer (ValueError), a NUL (DuckDB's "unterminated quoted string"), deep nesting
+    (RecursionError) and a billion laughs (memory) are refused while the file is read."""
+    catalog(name, old, new)
+    result = build(config.RAW_FILE, tmp_path / "out")
+    assert result.code == 3 and "Traceback" not in result.stderr, result.stderr
+    assert f"check catalog_yaml failed: {config.CATALOG_DIR / name}, line " in result.stderr
+    assert named in result.stderr and len(result.stderr) < 1000, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_row_without_labels_or_label_from_is_named(catalog, tmp_path):
     catalog("tables.yaml", "elderly_care: {label_from: services.elderly_care.facilities, ", "elderly_care: {")
     assert_named(tmp_path, "catalog/tables.yaml", "elderly_care", "label_from")

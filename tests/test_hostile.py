@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import io
 import os
+import re
 import shutil
 import signal
 import stat
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config, metadata, output_directory, tree
+from pipeline import config, errors, metadata, output_directory, tree, yaml_input
 from pipeline.errors import InputError, ValidationFailed, capped, report
 from pipeline.release import archive, download, verify
 from pipeline.stages import ingest
@@ -564,20 +565,58 @@ def test_catalog_yaml_errors_are_one_paragraph(tmp_path, monkeypatch, text, expe
     record("hostile", f"catalog YAML: {expected}", "exit 3, one paragraph")
 
 
+MANIFEST_TEXT = config.MANIFEST.read_text(encoding="utf-8")
+LAUGHS = "".join(f"l{i}: &l{i} [{', '.join(['*l' + str(i - 1) if i else 'lol'] * 10)}]\n" for i in range(9))
+
+
 @pytest.mark.parametrize("text, expected", [
-    ("file: x.txt\nbytes: 1\n", "has no sha256"),
+    ("file: x.txt\nbytes: 1\n", "key 'sha256': missing key"),
     ("file: !!python/name:os.system\n", "line 1"),
     ("file: [x\n", "line 2"),
     ("just text\n", "should be a mapping"),
+    (re.sub(r"bytes: \d+", "bytes: " + "9" * 5000, MANIFEST_TEXT), "an integer of 5,000 characters"),
+    (MANIFEST_TEXT + "nested: " + "[" * 2000 + "]" * 2000 + "\n", "nesting"),
+    (re.sub(r"\ntitle_en: .*", "", MANIFEST_TEXT), "key 'title_en': missing key"),
+    (LAUGHS + re.sub(r"\ntitle_zh: .*", "\ntitle_zh: *l8", MANIFEST_TEXT), "once its aliases (*name) are expanded"),
 ])
 def test_manifest_errors_are_one_paragraph(tmp_path, monkeypatch, text, expected):
+    """A 5,000-digit integer was a ValueError traceback, 2,000-deep nesting a RecursionError, a missing
+    title_en a KeyError in the page and the release, a billion laughs 1.3 GB and a MemoryError."""
     manifest = tmp_path / "manifest.yaml"
     manifest.write_text(text, encoding="utf-8")
     monkeypatch.setattr(config, "MANIFEST", manifest)
     code, stderr = run_report(lambda: ingest.check_manifest(config.RAW_FILE, config.RAW_FILE.read_bytes()))
-    assert code == InputError.exit_code == 2 and "manifest.yaml" in stderr and expected in stderr
-    assert one_paragraph(stderr)
+    assert code == InputError.exit_code == 2 and "manifest.yaml" in stderr and expected in stderr, stderr
+    assert one_paragraph(stderr) and len(stderr) < 2_000  # the file repeats nothing it holds
     record("hostile", f"manifest: {expected}", "exit 2, one paragraph")
+
+
+def test_the_page_and_the_release_name_a_manifest_key_that_is_missing(tmp_path, monkeypatch, clean_build, epoch):
+    from pipeline.release import build as release
+    from pipeline.site import jsonld
+
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(re.sub(r"\ntitle_en: .*", "", MANIFEST_TEXT), encoding="utf-8")
+    monkeypatch.setattr(config, "MANIFEST", manifest)
+    tables = {"documents": clean_build.table("documents"), "facts": clean_build.table("facts")}
+    for name, action in (("page", lambda: jsonld.page_dataset(tables, "")),
+                         ("release", lambda: release.build(clean_build.out, tmp_path / "dist", epoch))):
+        code, stderr = run_report(action)
+        assert code == 2 and "key 'title_en': missing key" in stderr and "Traceback" not in stderr, (name, stderr)
+        record("hostile", f"manifest without title_en: {name}", "exit 2, one paragraph")
+
+
+def test_an_error_quoting_a_long_sentence_is_short(tmp_path):
+    """A stale-translation error repeated the whole sentence: 600 KB of stderr for a 610 KB input. Every
+    error's lines are cut (errors.LINE_LIMIT), whatever the message quotes."""
+    filler = "和" * 200_000
+    raw = tmp_path / "long.txt"
+    raw.write_text(RAW_TEXT.replace("在市级各相关部门的共同努力下", f"在市级各相关部门{filler}的共同努力下", 1),
+                   encoding="utf-8")
+    result = build(raw, tmp_path / "out", "--check")
+    assert result.code == 3 and "check translation_stale failed" in result.stderr
+    assert "characters left out" in result.stderr and len(result.stderr) < 5_000, len(result.stderr)
+    record("hostile", "a 200,000-character sentence in an error", "exit 3, its quote cut to 1,000 characters")
 
 
 def test_many_unaccounted_numbers_print_a_capped_list(tmp_path):
@@ -607,5 +646,8 @@ def test_docs_state_the_limits_the_code_enforces():
                    f"{verify.MAX_TOTAL_BYTES // MiB // 1024} GiB in all", f"default {download.TIMEOUT_S}",
                    f"{download.READ_TIMEOUT_S} s timeout per read",
                    f"`SHA256SUMS` {download.MAX_SUMS_BYTES // 1024} KiB",
-                   f"{download.MAX_ZIP_BYTES // MiB} MiB each", f"nested at most {tree.MAX_DEPTH} deep"):
+                   f"{download.MAX_ZIP_BYTES // MiB} MiB each", f"reads at most {yaml_input.MAX_BYTES // MiB} MiB",
+                   f"deeper than {yaml_input.MAX_DEPTH} levels", f"than {yaml_input.MAX_NODES:,} values",
+                   f"longer than {yaml_input.MAX_INTEGER_DIGITS} digits", f"about {errors.LINE_LIMIT:,} characters",
+                   f"nested at most {tree.MAX_DEPTH} deep"):
         assert phrase in robustness, phrase

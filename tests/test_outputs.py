@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import config, metadata
+from pipeline import config, errors, metadata
 from tests.conftest import build
 
 
@@ -119,6 +119,31 @@ def test_mentions_command(tmp_path, fmt):
         rows = [json.loads(line) for line in result.stdout.splitlines()]
         assert [r["kind"] for r in rows] == ["quantity", "quantity", "year", "quantity"]
         assert rows[3]["value"] == 3_000_000
+
+
+@pytest.mark.parametrize("encoding", ["bogus", "rot13"])
+def test_mentions_refuses_an_encoding_that_is_not_one_in_one_line(tmp_path, encoding):
+    """Both were a LookupError traceback (rot13 is a codec, but from text to text)."""
+    path = tmp_path / "any.txt"
+    path.write_text("共有12个村。\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "pipeline", "mentions", str(path), "--encoding", encoding],
+                            cwd=config.ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"input error: --encoding {encoding!r} is not a text encoding")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_mentions_piped_to_head_stops_quietly(tmp_path):
+    """A reader that closes the pipe early (`| head`) gave a BrokenPipeError traceback."""
+    path = tmp_path / "many.txt"
+    path.write_text("共有12个村,投入300万元。\n" * 20_000, encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "mentions", str(path)], cwd=config.ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"char_start,")
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == errors.EXIT_STDOUT_CLOSED == 141
+    assert stderr == b""
 
 
 def test_help_documents_exit_codes():

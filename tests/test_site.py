@@ -268,6 +268,20 @@ def test_a_raw_file_of_another_size_is_refused_before_it_is_read(clean_build, tm
         site.run(clean_build.out, tmp_path / "index.html", raw=same_size)
 
 
+def test_chart_labels_are_drawn_as_plain_text(clean_build):
+    """matplotlib typeset the text between two `$` as math: it was dropped, and `$\\frac{a}$` failed
+    `make site` with a traceback. Every label is drawn as written."""
+    from pipeline.site import charts
+
+    tables = {name: clean_build.table(name) for name in ("facility_coverage", "relocated_population")}
+    labels = ["$\\frac{a}$ care", "cost $5 and $6"]
+    coverage = tables["facility_coverage"]
+    coverage["facility_en"] = [labels[i % 2] for i in range(len(coverage))]
+    tables["relocated_population"]["category_en"] = "$x^2$ group"
+    svg = charts.charts(tables, clean_build.table("facts").set_index("fact_id"))
+    assert all(label in svg["coverage"] for label in labels) and "$x^2$ group" in svg["population"]
+
+
 # --- the front door: the first screen, downloads, citation, loading, footer, long tables ---------------
 
 def test_first_screen_shows_what_version_licence_discrepancies_download_and_cite(browser_page, clean_build, epoch):

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
-import yaml
 
 from pipeline import config, metadata, output_directory, site
 from pipeline.arrow import read_table
 from pipeline.errors import InputError
 from pipeline.release import archive, card, citation, croissant, datapackage, project, registry, source, verify
+from pipeline.stages.ingest import load_manifest
 
 DIST_DIR = config.ROOT / "dist"
 EXTRA_FILES = {
@@ -91,7 +91,7 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     if not raw.is_file() or archive.sha256_bytes(raw.read_bytes()) != documents["raw_sha256"]:
         raise InputError(f"{dataset}/ was not built from a raw file in {config.RAW_DIR}/ with the hash it records "
                          f"({documents['raw_sha256'][:12]}…); a release ships the source it was built from.")
-    manifest = yaml.safe_load(config.MANIFEST.read_text(encoding="utf-8"))
+    manifest = load_manifest()
     released = datetime.fromtimestamp(epoch, UTC).date().isoformat()
     for sub in ("parquet", "csv"):
         shutil.copytree(dataset / sub, staging / sub)

@@ -28,7 +28,9 @@ ROOT_ZENODO = config.ROOT / ".zenodo.json"
 
 @cache
 def manifest() -> dict[str, Any]:
-    return yaml.safe_load(config.MANIFEST.read_text(encoding="utf-8"))
+    from pipeline.stages.ingest import load_manifest
+
+    return load_manifest()
 
 
 def source() -> dict[str, Any]:

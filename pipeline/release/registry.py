@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import config
-from pipeline.errors import InputError, VerificationFailed, yaml_error
+from pipeline import config, yaml_input
+from pipeline.errors import InputError, VerificationFailed
 
 REGISTRY = config.RELEASE_REGISTRY
 DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -51,11 +51,8 @@ def load(path: Path = REGISTRY) -> dict[str, Entry]:
     """version -> Entry; an absent registry is empty, a malformed one is one InputError."""
     if not path.is_file():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
-        raise InputError(f"the registry of released versions cannot be read: {yaml_error(path, error)}.") from None
-    releases = data.get("releases") if isinstance(data, dict) else None
+    data = yaml_input.read(path, InputError, "the registry of released versions cannot be read: ")
+    releases = data.get("releases")
     if not isinstance(releases, list):
         raise InputError(f"{path} should hold `releases:`, a list of versions with their digests.")
     entries = {}

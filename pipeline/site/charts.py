@@ -24,8 +24,16 @@ def _pyplot():
     return plt
 
 
-def _svg(figure, links: list[tuple[str, str, str]]) -> str:
-    """The figure as inline SVG, each (gid, fact_id, label) artist made a keyboard-reachable link to its quote."""
+def _svg(figure, links: list[tuple[str, str, str]], rect: tuple[float, ...] = (0, 0, 1, 1)) -> str:
+    """The figure laid out (within `rect`) as inline SVG, each (gid, fact_id, label) artist made a
+    keyboard-reachable link to its quote. Every text is drawn as written: `$…$` in a label comes from
+    the data and is never math to typeset (it was dropped, or failed the page)."""
+    from matplotlib.text import Text
+
+    for text in figure.findobj(Text):
+        text.set_usetex(False)
+        text.set_parse_math(False)
+    figure.tight_layout(rect=rect)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     _pyplot().close(figure)
@@ -74,7 +82,6 @@ def coverage_chart(coverage: pd.DataFrame, facts: pd.DataFrame) -> str:
                     f"覆盖安置点比例(%);斜线:基数未说明")
     axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
     axis.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
     return _svg(figure, tags)
 
 
@@ -108,8 +115,7 @@ def population_chart(population: pd.DataFrame, facts: pd.DataFrame) -> str:
         axis.spines[["top", "right"]].set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    figure.tight_layout(rect=(0, 0.08, 1, 1))
-    return _svg(figure, tags)
+    return _svg(figure, tags, rect=(0, 0.08, 1, 1))
 
 
 def charts(tables: dict[str, pd.DataFrame], facts: pd.DataFrame) -> dict[str, Markup]:
@@ -117,7 +123,7 @@ def charts(tables: dict[str, pd.DataFrame], facts: pd.DataFrame) -> dict[str, Ma
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     import matplotlib
 
-    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": config.DATASET_NAME,
+    matplotlib.rcParams.update({"text.usetex": False, "svg.fonttype": "none", "svg.hashsalt": config.DATASET_NAME,
                                 "font.family": ["Noto Sans CJK SC", "DejaVu Sans"]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # CJK glyph widths are estimated; the browser renders the text

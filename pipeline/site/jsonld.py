@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from pipeline import config, metadata
 from pipeline.errors import ValidationFailed
 from pipeline.release import citation as citation_
 from pipeline.release import datapackage, project
+from pipeline.stages.ingest import load_manifest
 
 SCHEMA_ORG = "https://schema.org/"
 LANGUAGES = ["zh-Hans", "en"]
@@ -210,7 +210,7 @@ def distribution(tables: dict[str, pd.DataFrame], link_base: str) -> list[dict[s
 
 def page_dataset(tables: dict[str, pd.DataFrame], link_base: str) -> dict[str, Any]:
     """The JSON-LD the dataset page embeds."""
-    manifest = yaml.safe_load(config.MANIFEST.read_text(encoding="utf-8"))
+    manifest = load_manifest()
     return {"@context": SCHEMA_ORG, **dataset(tables, manifest, released(tables["documents"])),
             "variableMeasured": variable_measured(tables["facts"]),
             "distribution": distribution(tables, link_base)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 from pipeline import config, entities, metadata
@@ -20,8 +20,9 @@ from pipeline.numbers import PUNCTUATION, Mention, decimals, iso_date, iter_ment
 CN_NUMERALS = "零〇一二两三四五六七八九十百千"
 
 _START, _REST = "\ue000", "\ue001"
-_MENTION = f"{_START}{_REST}*"
-_TOKEN = re.compile(r"\{\}|\{\*\}|\{items\}")
+_MENTION = f"{_START}{_REST}*+"
+_MARKER = re.compile(r"\{\}|\{\*\}")
+_LINE_BREAK = re.compile("\n")
 
 
 class Skeleton:
@@ -43,17 +44,55 @@ class Skeleton:
         if section not in self.sections:
             return []
         start, end = self.sections[section]
-        return list(compile_pattern(pattern).finditer(self.text, start, end))
+        return Anchor(pattern).finditer(self.text, start, end)
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> str:
+    """A pattern without `{items}` as a regular expression over the skeleton. A mention is matched whole
+    (possessively), so the attempt at a position never backtracks into one."""
     parts, position = [], 0
-    for token in _TOKEN.finditer(pattern):
+    for token in _MARKER.finditer(pattern):
         parts.append(re.escape(pattern[position:token.start()].translate(PUNCTUATION)))
-        parts.append({"{}": f"({_MENTION})", "{*}": _MENTION, "{items}": "(.+?)"}[token.group()])
+        parts.append(f"({_MENTION})" if token.group() == "{}" else _MENTION)
         position = token.end()
     parts.append(re.escape(pattern[position:].translate(PUNCTUATION)))
-    return re.compile("".join(parts))
+    return "".join(parts)
+
+
+class Anchor:
+    """An anchor pattern over the skeleton. `{items}` (one or more characters of one line, as few as
+    possible) is not left to the regex engine, whose lazy `(.+?)` would scan to the end of the line
+    from every place the text before it matches: a line that repeats that text took quadratic time.
+    Instead the places where the text after it can start are found once, and each candidate takes
+    the first of them by bisection. The matches are the ones `re.finditer` would give for
+    `before(.+?)after`, in time linear in the section."""
+
+    def __init__(self, pattern: str):
+        before, items, after = pattern.partition("{items}")
+        self.before = re.compile(_regex(before))
+        # Every place the text after {items} can start (a lookahead matches at each), and the whole pattern.
+        self.after = re.compile(f"(?={_regex(after)})") if items else None
+        self.whole = re.compile(f"{self.before.pattern}(.+?){_regex(after)}") if items else None
+
+    def finditer(self, text: str, start: int, end: int) -> list[re.Match[str]]:
+        if self.after is None:
+            return list(self.before.finditer(text, start, end))
+        after_starts = [m.start() for m in self.after.finditer(text, start, end)]
+        breaks = [m.start() for m in _LINE_BREAK.finditer(text, start, end)]
+        matches, position = [], start
+        while position < end and (head := self.before.search(text, position, end)) is not None:
+            items_start = head.end()
+            first = bisect_left(after_starts, items_start + 1)
+            line_break = bisect_left(breaks, items_start)
+            line_end = breaks[line_break] if line_break < len(breaks) else end
+            if first < len(after_starts) and after_starts[first] <= line_end:
+                # The whole pattern anchored at this start finds the same match, as a re.Match.
+                match = self.whole.match(text, head.start(), end)
+                matches.append(match)
+                position = match.end()
+            else:
+                position = head.start() + 1
+        return matches
 
 
 class SpanIndex:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import re
+from bisect import bisect_right
 from pathlib import Path
 
-import yaml
-
-from pipeline import config
-from pipeline.errors import InputError, ValidationFailed, report, yaml_error
+from pipeline import config, yaml_input
+from pipeline.errors import InputError, ValidationFailed, report
 
 # GB18030 is a superset of GBK and GB2312, so one attempt covers all three.
 ENCODINGS = ("utf-8", "gb18030")
@@ -46,10 +46,20 @@ def read_raw(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def text_encoding(name: str) -> str:
+    """`name` if Python decodes bytes to text with it (`--encoding`); else one InputError, exit 2."""
+    try:
+        io.TextIOWrapper(io.BytesIO(), encoding=name)  # as open() does: rot13 and hex are codecs, but not text
+    except LookupError:
+        raise InputError(f"--encoding {name!r} is not a text encoding; name one such as utf-8, gb18030, gbk, big5 "
+                         "or utf-16.") from None
+    return name
+
+
 def decode(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
     """Decode with the given encoding, or detect UTF-8 (with or without BOM) / UTF-16 / GB18030."""
     if encoding:
-        candidates = [encoding]
+        candidates = [text_encoding(encoding)]
     elif raw.startswith(b"\xef\xbb\xbf"):
         candidates = ["utf-8-sig"]
     elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -75,24 +85,13 @@ def _looks_binary(text: str) -> bool:
     return controls > 0
 
 
-MANIFEST_KEYS = ("file", "sha256", "bytes")
-
-
 def load_manifest() -> dict:
-    """raw/manifest.yaml as a mapping with the keys the hash check needs; any problem is one InputError."""
-    try:
-        manifest = yaml.safe_load(config.MANIFEST.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise InputError(f"{yaml_error(config.MANIFEST, error)}. Fix raw/manifest.yaml.") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{config.MANIFEST} cannot be read ({getattr(error, 'strerror', None) or error}).") from None
-    if not isinstance(manifest, dict):
-        raise InputError(f"{config.MANIFEST} should be a mapping of keys to values, not {type(manifest).__name__}.")
-    missing = [key for key in MANIFEST_KEYS if key not in manifest]
-    if missing:
-        raise InputError(f"{config.MANIFEST} has no {', '.join(missing)}; it needs {', '.join(MANIFEST_KEYS)} "
-                         "(run `make manifest` to write them).")
-    return manifest
+    """raw/manifest.yaml, read within the YAML bounds and checked against its model; any problem is one
+    InputError (exit 2). The release and the page read it here too, so a missing key is named, not a
+    KeyError later."""
+    from pipeline.catalog_models import Manifest
+
+    return yaml_input.load(config.MANIFEST, Manifest, InputError, fix="Fix raw/manifest.yaml.")
 
 
 def check_manifest(path: Path, raw: bytes) -> None:
@@ -166,10 +165,12 @@ def parse_header(text: str, lines: list[tuple[int, int, str]]) -> tuple[dict, in
 def parse_letter(text: str, start: int, end: int) -> dict:
     """The letter's own metadata, from its opening lines."""
     opening = text[start:end]
+    # Each pattern's attempts cannot overlap (a session holds no 在, a title no 《 or 》), so a search
+    # examines each character a bounded number of times: linear time, whatever the opening holds.
     fields = {
         "addressee": r"^\s*(\S+?)[:：]",
-        "session": r"在(\S+?会议)提出",
-        "title": r"《(.+?)》的提案",
+        "session": r"在([^\s在]+?会议)提出",
+        "title": r"《([^《》\n]+)》的提案",
         "proposal_number": r"第([0-9０-９]+)号",
     }
     letter = {}
@@ -227,13 +228,14 @@ def split_sentences(text: str, sections: list[dict]) -> list[dict]:
     text that is not a blank, once and in order."""
     sentences: list[dict] = []
     counts: dict[str, int] = {}
+    section_starts = [s["char_start"] for s in sections]
     for match in _SENTENCE.finditer(text):
         piece = match.group()
         start = match.start() + len(piece) - len(piece.lstrip(_BLANK))
         end = match.start() + len(piece.rstrip(_BLANK))
         if end <= start:
             continue
-        section = next(s["section_id"] for s in reversed(sections) if s["char_start"] <= start)
+        section = sections[bisect_right(section_starts, start) - 1]["section_id"]
         position = counts[section] = counts.get(section, 0) + 1
         sentences.append({"sentence_id": f"{section}.s{position:02d}", "section": section, "position": position,
                           "char_start": start, "char_end": end, "text_zh": text[start:end]})
