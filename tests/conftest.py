@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import io
 import os
+import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config
+from pipeline import config, metadata
 from pipeline.__main__ import main
 from pipeline.arrow import read_table
 
@@ -46,9 +47,24 @@ STALE = "output/ is stale: run make dataset"
 _STALE_ENV = "BAOSHAN_TEST_OUTPUT_STALE"  # the controller's answer, inherited by pytest-xdist workers
 
 
+def repository_files(root: Path) -> dict[str, str]:
+    """The sha256 of every file git would commit (tracked, or untracked and not ignored), by path."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                            capture_output=True, check=False)
+    if listed.returncode != 0:
+        return {}
+    paths = [p for p in listed.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+    return {p: hashlib.sha256((root / p).read_bytes()).hexdigest() for p in paths if (root / p).is_file()}
+
+
+_repository = pytest.StashKey[dict[str, str]]()
+
+
 def pytest_configure(config):
-    """Once per run, before any worker starts: is output/ what `make dataset` would build now?"""
+    """Once per run, before any worker starts: is output/ what `make dataset` would build now? And what the
+    repository holds, so that a test that writes into it (not into tmp_path) fails the run."""
     if not hasattr(config, "workerinput"):
+        config.stash[_repository] = repository_files(config.rootpath)
         try:
             stale = subprocess.run(["make", "-q", "dataset"], cwd=config.rootpath, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL).returncode != 0
@@ -101,9 +117,42 @@ def pytest_testnodedown(node, error):
 
 
 def pytest_sessionfinish(session):
-    if not hasattr(session.config, "workerinput") and session.config.stash[_deselected] \
-            and session.exitstatus == pytest.ExitCode.OK:
+    if hasattr(session.config, "workerinput"):
+        return
+    if session.config.stash[_deselected] and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    before, after = session.config.stash.get(_repository, {}), repository_files(session.config.rootpath)
+    written = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write_line("the tests wrote into the repository (a test must write under tmp_path): "
+                            + ", ".join(written[:20]), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def catalog(tmp_path, monkeypatch):
+    """A copy of the catalog that the build reads; `catalog(file, old, new)` edits it."""
+    import schemas
+
+    def forget() -> None:
+        metadata.clear_caches()
+        schemas._schema.cache_clear()
+
+    copy = tmp_path / "catalog"
+    shutil.copytree(config.CATALOG_DIR, copy)
+    monkeypatch.setattr(config, "CATALOG_DIR", copy)
+    forget()
+
+    def edit(name: str, old: str, new: str) -> None:
+        path = copy / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) >= 1, f"{old!r} not in {name}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    yield edit
+    monkeypatch.undo()
+    forget()
 
 
 @pytest.fixture(scope="session")

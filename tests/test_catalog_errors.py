@@ -6,8 +6,6 @@ and expects exit 3 with the file, the entry and the key named, and no traceback.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 import schemas
@@ -18,25 +16,6 @@ from tests.conftest import build
 def _forget() -> None:
     metadata.clear_caches()
     schemas._schema.cache_clear()
-
-
-@pytest.fixture
-def catalog(tmp_path, monkeypatch):
-    """A copy of the catalog that the build reads; `catalog(file, old, new)` edits it."""
-    copy = tmp_path / "catalog"
-    shutil.copytree(config.CATALOG_DIR, copy)
-    monkeypatch.setattr(config, "CATALOG_DIR", copy)
-    _forget()
-
-    def edit(name: str, old: str, new: str) -> None:
-        path = copy / name
-        text = path.read_text(encoding="utf-8")
-        assert text.count(old) >= 1, f"{old!r} not in {name}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-    yield edit
-    monkeypatch.undo()
-    _forget()
 
 
 def assert_named(tmp_path, *names: str) -> str:

@@ -5,12 +5,10 @@ reply's title and the English summary (issue 18)."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 import yaml
 
-import schemas
 from pipeline import config, metadata, site, summary
 from pipeline.release import card
 from tests.conftest import build
@@ -29,27 +27,6 @@ NOTED_WITHOUT_HEDGE = {
 @pytest.fixture(scope="module")
 def facts(clean_build):
     return clean_build.table("facts").set_index("fact_id")
-
-
-@pytest.fixture
-def catalog(tmp_path, monkeypatch):
-    """A copy of the catalog that the build reads; `catalog(file, old, new)` edits it."""
-    copy = tmp_path / "catalog"
-    shutil.copytree(config.CATALOG_DIR, copy)
-    monkeypatch.setattr(config, "CATALOG_DIR", copy)
-    metadata.clear_caches()
-    schemas._schema.cache_clear()
-
-    def edit(name: str, old: str, new: str) -> None:
-        path = copy / name
-        text = path.read_text(encoding="utf-8")
-        assert text.count(old) >= 1, f"{old!r} not in {name}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-    yield edit
-    monkeypatch.undo()
-    metadata.clear_caches()
-    schemas._schema.cache_clear()
 
 
 def failed(tmp_path, *expected: str) -> str:
