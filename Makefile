@@ -109,6 +109,7 @@ manifest: $(VENV)/.installed ## record the raw file's hash after a deliberate ch
 	$(PY) -m pipeline manifest
 
 clean: ## remove everything generated except .venv
-	rm -rf $(BUILD) dist .pytest_cache .hypothesis
+	rm -rf $(BUILD) .pytest_cache .hypothesis
 	rm -rf $(OUT) .$(OUT)-* .$(OUT).link-*
+	rm -rf dist .dist-* .dist.link-*
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -3,7 +3,7 @@
 Its template (pipeline/catalog/translations.yaml, `summary`) holds no figure: `{fact_id}` and
 `{= expression}` are rendered from facts as notes are (pipeline/translation.py), and
 `{document.<column>}` from the documents table, so the summary always shows the published values.
-The page, the dataset card and the README show this one rendering; tests/test_summary.py checks
+The page, the dataset card and the README show this one rendering; tests/test_reading.py checks
 that the README's copy is the current one (`python -m pipeline.summary --readme README.md` writes it).
 """
 

@@ -1,5 +1,5 @@
 """How to load the tables, in the languages a reader is likely to use: one list, shown on the page and in
-the dataset card, and run by the tests (tests/test_snippets.py) from an unpacked release directory.
+the dataset card, and run by the tests (tests/test_front_door.py) from an unpacked release directory.
 
 `{parquet}` is the folder of the Parquet files as seen from where the snippet runs ("parquet/" in a
 release directory). The snippets name columns and tables, never a figure's value.
