@@ -164,7 +164,7 @@ def wide_rows(name: str, facts: list[dict]) -> list[dict]:
 def row_context(name: str, row_id: str, cells: list[dict]) -> dict:
     """A wide row's context columns (tables.yaml `context_columns`), each the facts column it names over
     the figures the row holds: one value they all share, or, for a nullable column, their distinct values
-    joined. Declared once, on the figures; never written again for the table."""
+    joined (a value that another of them contains is left out). Declared once, on the figures; never written again for the table."""
     context = {}
     for column in metadata.tables()[name]["columns"]:
         source = column.get("from_facts")
@@ -172,6 +172,8 @@ def row_context(name: str, row_id: str, cells: list[dict]) -> dict:
             continue
         found = list(dict.fromkeys(cell[source] for cell in cells if cell.get(source) is not None))
         if column["nullable"]:
+            # A note that another of the row's notes already says in full is said once.
+            found = [v for v in found if not any(v != other and str(v) in str(other) for other in found)]
             context[column["name"]] = " | ".join(found) if found else None
         elif len(found) == 1:
             context[column["name"]] = found[0]
