@@ -164,7 +164,8 @@ def wide_rows(name: str, facts: list[dict]) -> list[dict]:
 def row_context(name: str, row_id: str, cells: list[dict]) -> dict:
     """A wide row's context columns (tables.yaml `context_columns`), each the facts column it names over
     the figures the row holds: one value they all share, or, for a nullable column, their distinct values
-    joined (a value that another of them contains is left out). Declared once, on the figures; never written again for the table."""
+    joined (a value that another of them contains is left out). Declared once, on the figures; never
+    written again for the table."""
     context = {}
     for column in metadata.tables()[name]["columns"]:
         source = column.get("from_facts")
