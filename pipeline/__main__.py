@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import sys
 import time
@@ -86,11 +85,12 @@ def manifest(args: argparse.Namespace) -> None:
 
 
 def release(args: argparse.Namespace) -> None:
+    from pipeline.release import archive
     from pipeline.release import build as release_
 
     built = release_.build(args.dataset, args.dist)
-    print(f"released {built.directory.name}: {built.zip} (sha256 "
-          f"{hashlib.sha256(built.zip.read_bytes()).hexdigest()}), assets in {built.assets}/")
+    print(f"released {built.directory.name}: {built.zip} (sha256 {archive.sha256_file(built.zip)}), "
+          f"assets in {built.assets}/")
     if args.registry is not None:
         added = release_.register(built, args.registry, args.registry.parent)
         print(f"{'recorded' if added else 'already recorded'} in {args.registry}; wrote CITATION.cff and "

@@ -231,16 +231,18 @@ class WithinImpliedTotalCheck(Check):
     roles = ("count", "share", "part")
     bounded, bounds, breaks_when = "part", "count", "above"
 
-    def limit(self, facts):
-        """The largest whole total that still reproduces the share at its printed decimals."""
+    def highest_total(self, facts) -> float:
+        """The largest total, not yet rounded down, that still reproduces the share at its printed decimals."""
         count, share = facts[self.spec["count"]], facts[self.spec["share"]]
-        return math.floor(count["value"] / ((share["value"] - half_unit(share["decimals"])) / 100))
+        return count["value"] / ((share["value"] - half_unit(share["decimals"])) / 100)
+
+    def limit(self, facts):
+        return math.floor(self.highest_total(facts))
 
     def evaluate(self, facts):
         count, share, part = (facts[self.spec[r]] for r in self.roles)
         implied = count["value"] / (share["value"] / 100)
-        high = count["value"] / ((share["value"] - half_unit(share["decimals"])) / 100)
-        result = self.outcome(round(implied, 4), part["value"], round(high - implied, 4),
+        result = self.outcome(round(implied, 4), part["value"], round(self.highest_total(facts) - implied, 4),
                               f"{self.spec['count']} / ({self.spec['share']} / 100)")
         result.passed = part["value"] <= self.limit(facts)
         return result
