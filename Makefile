@@ -45,7 +45,14 @@ $(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/stages/extract.py pipeline/
 		pipeline/catalog/glossary.yaml $(COMMON)
 	$(call queue,extract)
 
-$(BUILD)/tables/.done: $(BUILD)/extract.json pipeline/stages/tables.py pipeline/entity_tables.py pipeline/reference.py \
+# The other texts that report the letter's figures: raw/related/ and a catalog folder each (catalog/documents/).
+RELATED_INPUTS := $(wildcard raw/related/* pipeline/catalog/documents/*/*.yaml)
+$(BUILD)/related.json: $(BUILD)/ingest.json raw/manifest.yaml $(RELATED_INPUTS) pipeline/stages/related.py \
+		pipeline/stages/extract.py pipeline/stages/ingest.py pipeline/translation.py pipeline/reference.py \
+		pipeline/catalog/figures.yaml pipeline/catalog/tables.yaml $(CATALOG) $(COMMON)
+	$(call queue,related)
+
+$(BUILD)/tables/.done: $(BUILD)/extract.json $(BUILD)/related.json pipeline/stages/tables.py pipeline/entity_tables.py pipeline/reference.py \
 		pipeline/arrow.py $(CATALOG) pipeline/numbers.py pipeline/translation.py \
 		pipeline/catalog/tables.yaml pipeline/catalog/translations.yaml \
 		pipeline/catalog/figures.yaml pipeline/catalog/entities.yaml pipeline/catalog/glossary.yaml $(COMMON)

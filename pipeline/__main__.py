@@ -31,7 +31,7 @@ def build(args: argparse.Namespace) -> None:
 
 def _build(args: argparse.Namespace, started: float) -> None:
     from pipeline import output_directory
-    from pipeline.stages import extract, ingest, publish, tables, validate
+    from pipeline.stages import extract, ingest, publish, related, tables, validate
 
     if not args.check and args.out.absolute().parent.is_dir():
         # Refuse a foreign --out before the work, not after.
@@ -42,6 +42,7 @@ def _build(args: argparse.Namespace, started: float) -> None:
         build_dir.mkdir(parents=True, exist_ok=True)
         document = ingest.run(args.raw, paths["ingest"], args.encoding)
         extracted = extract.run(paths["ingest"], paths["extract"])
+        others = related.run(paths["related"])
         tables.run(build_dir)
         checks = validate.run(build_dir)
         if not args.check:
@@ -50,7 +51,9 @@ def _build(args: argparse.Namespace, started: float) -> None:
     done = f"checked {build_dir}/ (nothing published)" if args.check else f"built {args.out}/"
     print(f"{done} from {document['source_file']} (encoding {document['encoding']}, "
           f"sha256 {document['raw_sha256'][:12]}…): {len(extracted['facts'])} figures, "
-          f"{len(extracted['mentions'])} mentions, {len(checks)} checks ({discrepancies} source discrepancies) "
+          f"{len(extracted['mentions'])} mentions, {len(others['documents'])} related documents "
+          f"({len(others['corroborations'])} corroborations), {len(checks)} checks "
+          f"({discrepancies} source discrepancies) "
           f"in {time.perf_counter() - started:.1f} s")
 
 

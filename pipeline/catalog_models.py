@@ -62,9 +62,46 @@ Vocabulary = Annotated[str, known("vocabularies", "label vocabulary")]
 
 # --- raw/manifest.yaml ------------------------------------------------------------------------------
 
+# The kinds of source text (documents.kind): an official document of a state organ, the news an
+# authority publishes on its own site, a media report, and a copy of any of them republished elsewhere.
+DOCUMENT_KINDS = ("official_document", "official_news", "media_report", "republished_copy")
+DocumentId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+IsoDay = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+IsoPeriod = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}){0,2}$")]
+
+
+class RelatedDocument(Strict):
+    """Another public text that reports figures of the letter: its file in raw/related/ (a plain file
+    name, never a path), its hash and size (checked by the related stage), and where and how it was found."""
+    document_id: DocumentId
+    file: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.txt$")]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    bytes: Annotated[int, Field(ge=1)]
+    encoding: str | None = None
+    kind: Literal[DOCUMENT_KINDS]  # type: ignore[valid-type]
+    title_zh: str
+    title_en: str
+    publisher_zh: str | None
+    publisher_en: str | None
+    # Who first published a republished copy, where the copy names them.
+    original_publisher_zh: str | None = None
+    publication_date: IsoPeriod | None
+    source_url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    retrieved: IsoDay
+    obtained: str
+    licence_note: str
+
+    @model_validator(mode="after")
+    def _publisher_in_both_languages(self) -> RelatedDocument:
+        if (self.publisher_zh is None) != (self.publisher_en is None):
+            raise ValueError("publisher_zh and publisher_en go together (both null when the text names none)")
+        return self
+
+
 class Manifest(Strict):
     """The provenance of the raw text: its hash and size (checked by ingest), and what the release and
-    the page say about the source."""
+    the page say about the source; and the other texts that report its figures (related_documents)."""
+    document_id: DocumentId
     file: str
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     bytes: Annotated[int, Field(ge=0)]
@@ -79,6 +116,15 @@ class Manifest(Strict):
     source_url: str | None = None
     obtained: str
     licence_note: str
+    related_documents: list[RelatedDocument] = []
+
+    @model_validator(mode="after")
+    def _documents_are_unique(self) -> Manifest:
+        _unique(self.related_documents, "document_id", "related document")
+        _unique(self.related_documents, "file", "related document")
+        if any(d.document_id == self.document_id for d in self.related_documents):
+            raise ValueError(f"related_documents names {self.document_id!r}, the letter's own document_id")
+        return self
 
 
 # --- figures.yaml ------------------------------------------------------------------------------------
@@ -470,6 +516,86 @@ class TranslationsCatalog(Strict):
     sentences: dict[str, Translation]
 
 
+
+
+# --- catalog/documents/<document_id>/: another document's figures, English and pairs ----------------------
+
+def _no_digits(text: str) -> str:
+    """Curated text about another document's figures holds no digit: values come from its text."""
+    if re.search(r"[0-9\uff10-\uff19]", text):
+        raise ValueError("a note holds no digit: a value comes from the text, through its figure")
+    return text
+
+
+DigitFree = Annotated[str, AfterValidator(_no_digits)]
+RELATED_AS_OF = ("publication_date",)
+
+
+class RelatedFigure(Strict):
+    figure_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]{0,63}$")]
+    metric_zh: str
+    metric_en: str
+    population_zh: str
+    population_en: str
+    unit: UnitName
+    find: str
+    qualifier: Literal[QUALIFIERS] | None = None  # type: ignore[valid-type]
+    area_zh: str | None = None
+    area_en: str | None = None
+    # The reference period: `as_of_find`, an anchor whose {} is the date or year that dates the figure, or
+    # `as_of: publication_date`, the document's publication date (raw/manifest.yaml), the latest it can describe.
+    as_of_find: str | None = None
+    as_of: Literal[RELATED_AS_OF] | None = None  # type: ignore[valid-type]
+    note_en: DigitFree | None = None
+    note_zh: DigitFree | None = None
+
+    @model_validator(mode="after")
+    def _one_period_and_both_languages(self) -> RelatedFigure:
+        if (self.as_of_find is None) == (self.as_of is None):
+            raise ValueError("give the period one way: as_of_find (an anchor at a date or year) or as_of")
+        if (self.area_zh is None) != (self.area_en is None):
+            raise ValueError("area_zh and area_en go together")
+        if (self.note_en is None) != (self.note_zh is None):
+            raise ValueError("note_en and note_zh go together")
+        return self
+
+
+class RelatedNonFigure(Strict):
+    find: str
+    kind: Annotated[str, known("accounted_as", "kind of non-figure")]
+    reason: str
+
+
+class RelatedFiguresCatalog(Strict):
+    document_id: DocumentId
+    area_zh: str
+    area_en: str
+    figures: list[RelatedFigure]
+    non_figures: list[RelatedNonFigure] = []
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> RelatedFiguresCatalog:
+        _unique(self.figures, "figure_id", "figure")
+        return self
+
+
+class RelatedTranslations(Strict):
+    sentences: dict[str, Translation] = {}
+
+
+CORROBORATION_STATUSES = ("same", "differs", "different_period", "different_scope", "context")
+
+
+class Corroboration(Strict):
+    fact_id: FactId
+    figure_id: Annotated[str, known("figure_ids", "figure of this document", show=True)]
+    status: Literal[CORROBORATION_STATUSES]  # type: ignore[valid-type]
+    note_en: DigitFree
+    note_zh: DigitFree
+
+
+class CorroborationsCatalog(Strict):
+    corroborations: list[Corroboration]
 
 
 class PlaceClasses(Strict):

@@ -37,6 +37,7 @@ def build_paths(build_dir: Path) -> dict[str, Path]:
     return {
         "ingest": build_dir / "ingest.json",
         "extract": build_dir / "extract.json",
+        "related": build_dir / "related.json",
         "tables": build_dir / "tables",
         "checks": build_dir / "checks.parquet",
     }

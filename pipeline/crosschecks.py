@@ -20,7 +20,7 @@ import unicodedata
 
 import pandas as pd
 
-from pipeline import entities, metadata, translation
+from pipeline import corroborations, entities, metadata, translation
 from pipeline.errors import capped, join_capped
 from pipeline.numbers import PUNCTUATION, decimals
 
@@ -43,18 +43,24 @@ def _cells(df: pd.DataFrame, columns: list[str]) -> list[tuple]:
     return list(zip(df.index.tolist(), *(_column(df[column]) for column in columns), strict=True))
 
 
-def provenance_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
+def provenance_problems(tables: dict[str, pd.DataFrame], text: str, others: dict[str, str]) -> list[str]:
+    """Every declared span is its quote in the text of its row's document (the letter's `text`, or one of
+    `others` by document_id)."""
     problems = []
     for name, table in metadata.tables().items():
         for quote_column, start_column, end_column in table.get("spans", []):
             if name not in tables:
                 continue
             bad = []
-            for index, quote, start, end in _cells(tables[name], [quote_column, start_column, end_column]):
+            df = tables[name]
+            documents = _column(df["document_id"]) if "document_id" in df.columns else [None] * len(df)
+            cells = _cells(df, [quote_column, start_column, end_column])
+            for (index, quote, start, end), document_id in zip(cells, documents, strict=True):
                 if quote is None and start is None and end is None:
                     continue
-                if None in (quote, start, end) or text[int(start):int(end)] != quote:
-                    found = text[int(start):int(end)] if None not in (start, end) else None
+                source = others.get(document_id, text) if document_id is not None else text
+                if None in (quote, start, end) or source[int(start):int(end)] != quote:
+                    found = source[int(start):int(end)] if None not in (start, end) else None
                     bad.append(f"row {index}: {quote_column} {quote!r} but text[{start}:{end}] is {found!r}")
             if bad:
                 problems.append(f"check provenance.{name}.{quote_column} failed: these quotes are not the text at "
@@ -206,7 +212,8 @@ def section_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
     return ["check sections_span_their_sentences failed:\n  " + join_capped(bad)] if bad else []
 
 
-def problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
-    return [*provenance_problems(tables, text), *reference_problems(tables), *translation_problems(tables),
+def problems(tables: dict[str, pd.DataFrame], text: str, others: dict[str, str]) -> list[str]:
+    return [*provenance_problems(tables, text, others), *corroborations.problems(tables["corroborations"]),
+            *reference_problems(tables), *translation_problems(tables),
             *sentence_problems(tables, text), *section_problems(tables, text), *capped(hedge_problems(tables)),
             *capped(terminology_problems(tables))]

@@ -18,7 +18,8 @@ from pipeline.errors import ValidationFailed
 # Tables that the stages build with code of their own (pipeline/stages/tables.py, and `checks` in
 # validate); every other table in tables.yaml is filled from the figures that name it.
 CODE_BUILT_TABLES = ("facts", "mentions", "named_items", "places", "place_mentions", "referenced_documents",
-                     "glossary", "sections", "documents", "sentences", "checks")
+                     "glossary", "sections", "documents", "sentences", "checks", "related_figures",
+                     "related_mentions", "corroborations")
 
 # Values a derived column is rounded to (tables.yaml `derived:`); the comparison with a reported
 # figure (`matches:`) uses that figure's printed decimals instead.
@@ -87,6 +88,34 @@ def _translations_catalog() -> dict[str, Any]:
     from pipeline.catalog_models import TranslationsCatalog
 
     return _validated("translations.yaml", TranslationsCatalog)
+
+
+# Another document's catalog is a folder of its own, named by its document_id (raw/manifest.yaml
+# `related_documents`): figures.yaml, translations.yaml and corroborations.yaml.
+RELATED_FOLDER = "documents"
+
+
+def related_folders() -> list[str]:
+    """The folders of catalog/documents/, by name (a file or link there is named too: it is no catalog)."""
+    folder = config.CATALOG_DIR / RELATED_FOLDER
+    return sorted(entry.name for entry in folder.iterdir()) if folder.is_dir() else []
+
+
+@cache
+def related_catalog(document_id: str) -> dict[str, Any]:
+    """One other document's catalog: {figures, non_figures, area_zh, area_en, translations, corroborations}."""
+    from pipeline.catalog_models import CorroborationsCatalog, RelatedFiguresCatalog, RelatedTranslations
+
+    folder = f"{RELATED_FOLDER}/{document_id}"
+    figures_catalog = _validated(f"{folder}/figures.yaml", RelatedFiguresCatalog,
+                                 {"units": set(figures()["units"]), "accounted_as": set(
+                                     label_vocabularies()["accounted_as"])})
+    ids = {figure["figure_id"] for figure in figures_catalog["figures"]}
+    translated = _validated(f"{folder}/translations.yaml", RelatedTranslations)
+    pairs = _validated(f"{folder}/corroborations.yaml", CorroborationsCatalog,
+                       {"fact_ids": fact_ids(), "figure_ids": ids})
+    return {**figures_catalog, "translations": translated.get("sentences", {}),
+            "corroborations": pairs["corroborations"]}
 
 
 def catalog_key(text: str) -> str:

@@ -40,7 +40,8 @@ EXTRA_FILES = {
     "CHANGELOG.md": "Changes between versions.",
     "CITATION.cff": "How to cite this dataset (Citation File Format 1.2.0).",
     "LICENSE": "Licence of the data (CC BY 4.0) and note on the source text.",
-    "raw/manifest.yaml": "Provenance of the source text: hash, publisher, date, index number, how it was obtained.",
+    "raw/manifest.yaml": "Provenance of the source texts: hash, publisher, date, index number or address, and how "
+                         "each was obtained.",
     "croissant.json": "MLCommons Croissant 1.1 description: a FileObject per Parquet file with its sha256, "
                       "a RecordSet per table with a Field per column; `mlcroissant` loads every table.",
     "index.html": "The dataset page: charts, every table, and every figure linked to its sentence; opens offline.",
@@ -97,6 +98,10 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
         shutil.copytree(dataset / sub, staging / sub)
     (staging / "raw").mkdir()
     shutil.copyfile(raw, staging / "raw" / raw.name)
+    related = related_sources(dataset, tables)
+    for name, path in related.items():
+        (staging / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, staging / "raw" / name)
     shutil.copyfile(config.MANIFEST, staging / "raw" / "manifest.yaml")
     shutil.copyfile(dataset / "DATA_DICTIONARY.md", staging / "DATA_DICTIONARY.md")
     shutil.copyfile(project.CHANGELOG, staging / "CHANGELOG.md")
@@ -115,6 +120,9 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     (staging / "croissant.json").write_text(json.dumps(description, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
     files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}.",
+             **{f"raw/{name}": f"A related text, byte for byte as retrieved (documents.document_id {document_id}); "
+                               "raw/manifest.yaml says where and how." for name, document_id in
+                zip(related, tables["documents"]["document_id"].iloc[1:], strict=True)},
              archive_name: f"The pipeline's source: `git archive` of commit {commit}, every tracked file; "
                            "`tar xf` it and run `make dataset` to rebuild the tables."}
     created = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -123,6 +131,19 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
                                               encoding="utf-8")
     archive.write_sums(staging)
     archive.normalize(staging, epoch)
+
+
+def related_sources(dataset: Path, tables: dict) -> dict[str, Path]:
+    """{path under raw/: file} of every related document the dataset was built from, each checked against the
+    hash the dataset records, in documents order."""
+    sources = {}
+    for row in tables["documents"].iloc[1:].itertuples():
+        path = config.RAW_DIR / row.source_file
+        if not path.is_file() or path.is_symlink() or archive.sha256_bytes(path.read_bytes()) != row.raw_sha256:
+            raise InputError(f"{dataset}/ was not built from raw/{row.source_file} with the hash it records "
+                             f"({row.raw_sha256[:12]}…); a release ships the sources it was built from.")
+        sources[row.source_file] = path
+    return sources
 
 
 @contextlib.contextmanager

@@ -74,10 +74,28 @@ def records(df: pd.DataFrame) -> list[dict]:
     return df.astype(object).where(df.notna(), None).to_dict("records")
 
 
-def fact_card(fact_id: str, facts: pd.DataFrame, areas: pd.DataFrame) -> dict:
+def also_reported(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
+    """{fact_id: the other documents' figures paired with it}, each with its document, value and status, for the
+    figure's card: "also reported as … by …, date"."""
+    documents = tables["documents"].set_index("document_id")
+    figures = tables["related_figures"].set_index(["document_id", "figure_id"])
+    result: dict[str, list[dict]] = {}
+    for pair in records(tables["corroborations"]):
+        document = documents.loc[pair["document_id"]]
+        figure = figures.loc[(pair["document_id"], pair["figure_id"])]
+        result.setdefault(pair["fact_id"], []).append({
+            **pair, "value": values.fact_value(figure), "figure": figure, "document": document,
+            "by_zh": values.text(document["publisher_zh"]) or document["title_zh"],
+            "by_en": values.text(document["publisher_en"]) or document["title_en"],
+            "date": values.text(document["publication_date"]) or "undated",
+            "difference": values.number(pair["difference"]) if not values.blank(pair["difference"]) else ""})
+    return result
+
+
+def fact_card(fact_id: str, facts: pd.DataFrame, areas: pd.DataFrame, also: dict[str, list[dict]]) -> dict:
     fact = facts.loc[fact_id]
     area = areas.loc[fact["ref_area_code"]] if fact["ref_area_code"] in areas.index else None
-    return {"fact_id": fact_id, "value": values.fact_value(fact), "fact": fact,
+    return {"fact_id": fact_id, "value": values.fact_value(fact), "fact": fact, "also": also.get(fact_id, []),
             "area_zh": "" if area is None else area["name_zh"], "area_en": "" if area is None else area["name_en"],
             "note": not values.blank(fact["note_en"]),
             "as_of_char_start": values.text(fact["as_of_char_start"]),
@@ -119,6 +137,7 @@ def english(sentence: dict, mentions: list[dict], facts: pd.DataFrame) -> Markup
 
 def reading_view(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, areas: pd.DataFrame) -> list[dict]:
     """The letter's sections, each with its sentences in both languages and the cards of their figures."""
+    also = also_reported(tables)
     sections = tables["sections"].set_index("section_id")
     mentions = records(tables["mentions"].sort_values("char_start"))
     by_sentence: dict[str, list[dict]] = {}
@@ -134,7 +153,7 @@ def reading_view(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, areas: pd
         own = by_sentence.get(sentence["sentence_id"], [])
         result[-1]["sentences"].append({
             "id": sentence["sentence_id"], "zh": chinese(sentence, own, facts), "en": english(sentence, own, facts),
-            "cards": [fact_card(m["fact_id"], facts, areas) for m in own if m["accounted_as"] == "figure"]})
+            "cards": [fact_card(m["fact_id"], facts, areas, also) for m in own if m["accounted_as"] == "figure"]})
     return result
 
 

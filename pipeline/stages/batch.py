@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline import config, database
 from pipeline.errors import report
 
-ORDER = ("ingest", "extract", "tables", "validate", "publish")
+ORDER = ("ingest", "extract", "related", "tables", "validate", "publish")
 
 
 def run(queue: Path) -> None:

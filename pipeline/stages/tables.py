@@ -18,6 +18,7 @@ from pipeline import config, entity_tables, expressions, metadata, reference, tr
 from pipeline.arrow import write_table
 from pipeline.errors import ValidationFailed, join_capped
 from pipeline.numbers import decimals, iso_date
+from pipeline.stages.ingest import load_manifest
 
 DTYPES = {"string": "string", "int64": "Int64", "float64": "Float64", "bool": "boolean"}
 
@@ -98,6 +99,7 @@ def sentence_rows(document: dict, mentions: list[dict]) -> list[dict]:
 def document_row(document: dict, mentions: list[dict]) -> dict:
     header, letter = document["header"], document["letter"]
     curated = metadata.figures()["document"]
+    manifest = load_manifest()
     session = letter["session"]
     session_en = translation.render({"en": curated["session_en"]}, translation.slots_of(
         {"char_start": session["char_start"], "char_end": session["char_end"]}, mentions, decimals), str)
@@ -106,7 +108,9 @@ def document_row(document: dict, mentions: list[dict]) -> dict:
     number = letter["proposal_number"]["value"]
     titles = entity_tables.curated_titles()
     return {
-        "document_id": "baoshan_mca_reply_cppcc_proposal",
+        "document_id": manifest["document_id"],
+        "role": "primary",
+        "kind": "official_document",
         "title_zh": curated["title_zh"].format(proposal_title_zh=proposal, proposal_number=number),
         "title_en": curated["title_en"].format(proposal_number=number),
         "proposal_title_zh": proposal,
@@ -122,12 +126,54 @@ def document_row(document: dict, mentions: list[dict]) -> dict:
         "session_en": session_en[:1].upper() + session_en[1:],
         "proposal_number": letter["proposal_number"]["value"],
         **{key: curated[key] for key in ("publisher_en", "catalogue_en")},
+        "source_url": manifest["source_url"],
+        "obtained": manifest["obtained"],
         "source_file": document["source_file"],
         "raw_sha256": document["raw_sha256"],
         "raw_bytes": document["raw_bytes"],
         "encoding": document["encoding"],
         "characters": len(document["text"]),
     }
+
+
+def related_document_row(entry: dict) -> dict:
+    """Another text's row of documents: its provenance, from its entry in raw/manifest.yaml."""
+    keys = ("document_id", "kind", "title_zh", "title_en", "publisher_zh", "publisher_en", "original_publisher_zh",
+            "publication_date", "source_url", "retrieved", "obtained", "encoding", "characters")
+    return {"role": "related", **{key: entry.get(key) for key in keys}, "source_file": f"related/{entry['file']}",
+            "raw_sha256": entry["sha256"], "raw_bytes": entry["raw_bytes"]}
+
+
+def corroboration_rows(related: dict, facts: list[dict]) -> list[dict]:
+    """Each declared pair with both figures' values, periods, areas and populations, and their difference.
+    Whether the declared status fits the values is checked by validate (pipeline/corroborations.py)."""
+    letter = {fact["fact_id"]: fact for fact in facts}
+    other = {(f["document_id"], f["figure_id"]): f for f in related["figures"]}
+    rows = []
+    for pair in related["corroborations"]:
+        mine, theirs = letter[pair["fact_id"]], other[(pair["document_id"], pair["figure_id"])]
+        comparable = pair["status"] != "context" and mine["unit"] == theirs["unit"]
+        rows.append({
+            "fact_id": mine["fact_id"], "document_id": theirs["document_id"], "figure_id": theirs["figure_id"],
+            "status": pair["status"], "metric_en": mine["metric_en"],
+            "letter_value": mine["value"], "letter_value_max": mine["value_max"], "letter_unit": mine["unit"],
+            "letter_as_of": mine["as_of"], "letter_area_zh": mine["area_zh"], "letter_population": mine["population"],
+            "letter_quote": mine["quote"],
+            "other_value": theirs["value"], "other_value_max": theirs["value_max"], "other_unit": theirs["unit"],
+            "other_as_of": theirs["as_of"], "other_area_zh": theirs["area_zh"], "other_area_en": theirs["area_en"],
+            "other_population_en": theirs["population_en"], "other_quote": theirs["quote"],
+            "other_char_start": theirs["char_start"], "other_char_end": theirs["char_end"],
+            "difference": theirs["value"] - mine["value"] if comparable else None,
+            "note_en": pair["note_en"], "note_zh": pair["note_zh"],
+        })
+    return rows
+
+
+def with_document(df: pd.DataFrame, document_id: str) -> pd.DataFrame:
+    """A table of the letter's spans, each row marked with the letter's document_id."""
+    if "document_id" in df.columns and df["document_id"].isna().all():
+        df["document_id"] = pd.array([document_id] * len(df), dtype="string")
+    return df
 
 
 def wide_rows(name: str, facts: list[dict]) -> list[dict]:
@@ -219,7 +265,7 @@ def derive(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
+def build_tables(document: dict, extracted: dict, related: dict) -> dict[str, pd.DataFrame]:
     titles = metadata.figures()["sections"]
     places, place_ids = entity_tables.place_rows(extracted)
     facts = describe_facts(extracted["facts"], places)
@@ -235,9 +281,15 @@ def build_tables(document: dict, extracted: dict) -> dict[str, pd.DataFrame]:
             {**s, "title_en": titles.get(s["section_id"], {}).get("title_en", s["section_id"].title())}
             for s in document["sections"]
         ]),
-        "documents": frame("documents", [document_row(document, extracted["mentions"])]),
+        "documents": frame("documents", [document_row(document, extracted["mentions"]),
+                                         *map(related_document_row, related["documents"])]),
         "sentences": frame("sentences", sentence_rows(document, extracted["mentions"])),
+        "related_figures": frame("related_figures", related["figures"]),
+        "related_mentions": frame("related_mentions", related["mentions"]),
+        "corroborations": frame("corroborations", corroboration_rows(related, facts)),
     }
+    letter_id = tables["documents"]["document_id"].iloc[0]
+    tables = {name: with_document(df, letter_id) for name, df in tables.items()}
     problems = metadata.cross_catalog_problems()
     if problems:
         plural = "s" if len(problems) > 1 else ""
@@ -256,7 +308,8 @@ def run(build_dir: Path = config.BUILD_DIR) -> dict[str, pd.DataFrame]:
     paths = config.build_paths(build_dir)
     document = json.loads(paths["ingest"].read_text(encoding="utf-8"))
     extracted = json.loads(paths["extract"].read_text(encoding="utf-8"))
-    tables = build_tables(document, extracted)
+    related = json.loads(paths["related"].read_text(encoding="utf-8"))
+    tables = build_tables(document, extracted, related)
     paths["tables"].mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         write_table(df, name, paths["tables"] / f"{name}.parquet", strict=False)

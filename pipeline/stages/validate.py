@@ -76,9 +76,9 @@ def _figure_of(df: pd.DataFrame, index, column, facts: pd.DataFrame) -> str:
     return f" (figure {fact_id}{where})"
 
 
-def validate(tables: dict[str, pd.DataFrame], text: str) -> pd.DataFrame:
-    """Cross-table checks and every table's schema."""
-    cross = crosschecks.problems(tables, text)
+def validate(tables: dict[str, pd.DataFrame], text: str, others: dict[str, str]) -> pd.DataFrame:
+    """Cross-table checks and every table's schema; `others` are the related documents' texts by document_id."""
+    cross = crosschecks.problems(tables, text, others)
     try:
         checks = checks_frame(tables["facts"], tables["named_items"])
     except ValidationFailed as failed:
@@ -96,7 +96,8 @@ def run(build_dir: Path = config.BUILD_DIR) -> pd.DataFrame:
     files = {name: paths["tables"] / f"{name}.parquet" for name in metadata.tables() if name != "checks"}
     tables = {name: read_table(path) for name, path in files.items()}
     text = json.loads(paths["ingest"].read_text(encoding="utf-8"))["text"]
-    checks = validate(tables, text)
+    others = json.loads(paths["related"].read_text(encoding="utf-8"))["texts"]
+    checks = validate(tables, text, others)
     write_table(checks, "checks", paths["checks"])
     return checks
 
