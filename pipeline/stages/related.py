@@ -130,8 +130,8 @@ def english(figures: list[dict], mention_rows: list[dict], sentences: list[dict]
     """Each figure's sentence in English, rendered from the folder's translations.yaml; the problems."""
     with_figures = {figure["sentence_id"] for figure in figures}
     chosen = [s for s in sentences if s["sentence_id"] in with_figures]
-    rows = [{**m, "fact_id": m["fact_id"]} for m in mention_rows]
-    rendered, problems = translation.translate(chosen, rows, catalog["translations"], decimals, reference.romanize)
+    rendered, problems = translation.translate(chosen, mention_rows, catalog["translations"], decimals,
+                                               reference.romanize)
     for figure in figures:
         figure["sentence_en"] = rendered.get(figure["sentence_id"])
     return problems
@@ -154,6 +154,12 @@ def document(entry: dict) -> dict:
     if unaccounted:
         problems.append("check every_number_accounted failed: these quantities are neither a figure nor a classified "
                         "non-figure; add them to its catalog folder's figures.yaml:\n  " + join_capped(unaccounted))
+    paired = {pair["figure_id"] for pair in catalog["corroborations"]}
+    unpaired = [f"{f['figure_id']} ({f['quote']!r})" for f in figures if f["figure_id"] not in paired]
+    if unpaired:
+        problems.append("check related_figure_paired failed: these figures are set beside no figure of the letter; "
+                        "pair them in corroborations.yaml, or account for them under non_figures:\n  "
+                        + join_capped(unpaired))
     if not problems:
         problems += english(figures, rows, sentences, catalog)
     if problems:
