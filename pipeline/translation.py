@@ -67,6 +67,9 @@ def _numerals(text: str) -> list[int]:
 
 
 def _english_date(text: str) -> str:
+    month = re.fullmatch(r"([0-9]{1,2})月", text)
+    if iso_date(text) is None and month and 1 <= int(month.group(1)) <= 12:
+        return _MONTHS[int(month.group(1)) - 1]  # a month without its year (截至11月底)
     iso = iso_date(text) or text
     parts = iso.split("-")
     if len(parts) == 3:
@@ -95,6 +98,9 @@ def render_slot(slot: Slot, filter_name: str | None, argument: int | None,
         numerals = _numerals(slot.text)
         index = (argument or 1) - 1
         return _ordinal(numerals[index]) if index < len(numerals) else slot.text
+    if slot.kind == "date_range" and slot.value is not None:
+        years = [int(slot.value)] + ([int(slot.value_max)] if slot.value_max is not None else [])
+        return "–".join(map(str, years))
     if slot.value is not None and slot.kind not in ("year", "date"):
         if filter_name == "words" and slot.value == int(slot.value) and 0 <= slot.value < len(_WORDS) \
                 and slot.value_max is None:

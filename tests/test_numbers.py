@@ -134,7 +134,9 @@ def test_non_figure_kinds(text, span, kind):
 
 
 @pytest.mark.parametrize("text", ["进一步加强", "统一部署", "一定成效", "一些地方", "一线发展", "统一市场", "同一地区",
-                                  "单一地", "某一区域", "逐一村组"])
+                                  "单一地", "某一区域", "逐一村组",
+                                  # Yunnan Daily, 2019-08-18, on award funds for resettlement sites
+                                  "每个安置点一次性奖补", "对一批安置点典型"])
 def test_words_with_numerals_are_words_not_quantities(text):
     assert [m.kind for m in iter_mentions(text)] == ["word"]
 

@@ -116,13 +116,16 @@ def period(resolver: Resolver, spec: dict, entry: dict, sentence: dict, who: str
         return {"as_of": entry.get("publication_date"), "as_of_basis": "publication_date", "as_of_quote": None,
                 "as_of_char_start": None, "as_of_char_end": None}
     mention = resolver.one(spec["as_of_find"], SECTION, f"{who}: as_of_find")
-    if mention is None or mention.kind not in ("date", "year") or iso_date(mention.text) is None:
+    as_of = None if mention is None else iso_date(mention.text) if mention.kind in ("date", "year") else \
+        f"{mention.value:.0f}/{mention.value_max:.0f}" if mention.kind == "date_range" else None
+    if as_of is None:
         if mention is not None:
-            resolver.errors.append(f"{who}: as_of_find points at {mention.text!r}, a {mention.kind}, not a date")
+            resolver.errors.append(f"{who}: as_of_find points at {mention.text!r}, a {mention.kind}, not a dated "
+                                   "date, year or range of years")
         return {"as_of": None, "as_of_basis": None, "as_of_quote": None, "as_of_char_start": None,
                 "as_of_char_end": None}
     inside = sentence["char_start"] <= mention.char_start < sentence["char_end"]
-    return {"as_of": iso_date(mention.text), "as_of_basis": "stated_in_sentence" if inside else "stated_in_text",
+    return {"as_of": as_of, "as_of_basis": "stated_in_sentence" if inside else "stated_in_text",
             "as_of_quote": mention.text, "as_of_char_start": mention.char_start, "as_of_char_end": mention.char_end}
 
 
@@ -186,7 +189,14 @@ def related() -> dict:
                 metadata.catalog_file(f"{metadata.RELATED_FOLDER}/{name}") for name in strays)
             + " names no document of raw/manifest.yaml `related_documents`; add the document's entry, or remove "
               "the folder.")
-    documents = [document(entry) for entry in entries]
+    documents, failures = [], []
+    for entry in entries:  # every document's problems are reported together, each under its name
+        try:
+            documents.append(document(entry))
+        except ValidationFailed as failed:
+            failures.append(failed.args[0])
+    if failures:
+        raise ValidationFailed("\n\n".join(failures))
     return {key: [row for doc in documents for row in doc[key]] for key in ("figures", "mentions", "corroborations")} \
         | {"documents": [doc["entry"] for doc in documents], "texts": {doc["entry"]["document_id"]: doc["text"]
                                                                       for doc in documents}}
