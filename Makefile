@@ -49,6 +49,7 @@ $(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/stages/extract.py pipeline/
 RELATED_INPUTS := $(wildcard raw/related/* pipeline/catalog/documents/*/*.yaml)
 $(BUILD)/related.json: $(BUILD)/ingest.json raw/manifest.yaml $(RELATED_INPUTS) pipeline/stages/related.py \
 		pipeline/stages/extract.py pipeline/stages/ingest.py pipeline/translation.py pipeline/reference.py \
+		pipeline/entities.py \
 		pipeline/catalog/figures.yaml pipeline/catalog/tables.yaml $(CATALOG) $(COMMON)
 	$(call queue,related)
 
@@ -61,7 +62,8 @@ $(BUILD)/tables/.done: $(BUILD)/extract.json $(BUILD)/related.json pipeline/stag
 $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/stages/validate.py pipeline/checks.py pipeline/crosschecks.py \
 		pipeline/reference.py pipeline/stages/tables.py pipeline/arrow.py $(CATALOG) pipeline/translation.py \
 		pipeline/catalog/checks.yaml pipeline/catalog/translations.yaml pipeline/entities.py pipeline/catalog/glossary.yaml \
-		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(wildcard schemas/*.py) $(COMMON)
+		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml pipeline/corroborations.py $(wildcard schemas/*.py) \
+		$(COMMON)
 	$(call queue,validate)
 
 $(OUT)/baoshan_resettlement.duckdb: $(BUILD)/checks.parquet pipeline/stages/publish.py pipeline/describe.py \

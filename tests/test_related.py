@@ -56,6 +56,8 @@ TRANSLATIONS = {"sentences": {"body.s03": {
 PAIRS = {"corroborations": [
     {"fact_id": "population.total.households", "figure_id": "households", "status": "different_scope",
      "note_en": "One county's households beside the city's total.", "note_zh": "一个县的户数与全市总数。"},
+    {"fact_id": "population.total.persons", "figure_id": "persons", "status": "different_scope",
+     "note_en": "One county's persons beside the city's total.", "note_zh": "一个县的人数与全市总数。"},
     {"fact_id": "sites.total", "figure_id": "sites", "status": "different_scope",
      "note_en": "One county's sites beside the city's.", "note_zh": "一个县的安置点与全市安置点。"},
 ]}
@@ -154,7 +156,8 @@ def test_a_document_added_as_data_is_built_without_code_changes(project, tmp_pat
     ("a paired figure has left its text", {"text": TEXT.replace("搬迁群众1200户", "搬迁1200户"),
                                            "translations": {"sentences": {}}}, 3, "households (Households relocated)"),
     ("its pair's status does not fit the values", {"pairs": {"corroborations": [
-        {**PAIRS["corroborations"][0], "status": "same"}]}}, 3, "check corroboration_status failed"),
+        {**PAIRS["corroborations"][0], "status": "same"}, *PAIRS["corroborations"][1:]]}}, 3,
+     "check corroboration_status failed"),
 ])
 def test_bad_input_in_one_document_names_it_and_keeps_the_output(project, tmp_path, case, change, code, expected):
     out = tmp_path / "out"

@@ -85,8 +85,9 @@ def also_reported(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
         figure = figures.loc[(pair["document_id"], pair["figure_id"])]
         result.setdefault(pair["fact_id"], []).append({
             **pair, "value": values.fact_value(figure), "figure": figure, "document": document,
-            "by_zh": values.text(document["publisher_zh"]) or document["title_zh"],
-            "by_en": values.text(document["publisher_en"]) or document["title_en"],
+            "source_zh": values.text(document["publisher_zh"]) + f"《{document['title_zh']}》",
+            "source_en": (f"by {document['publisher_en']} " if not values.blank(document["publisher_en"]) else "")
+                         + f"in “{document['title_en']}”",
             "date": values.text(document["publication_date"]) or "undated",
             "difference": values.number(pair["difference"]) if not values.blank(pair["difference"]) else ""})
     return result
@@ -210,7 +211,7 @@ def table_view(name: str, df: pd.DataFrame, facts: pd.DataFrame, areas: pd.DataF
         cells = []
         for column in columns:
             cname = column["name"]
-            if cname in ("area_zh", "area_en"):
+            if cname in ("area_zh", "area_en") and "ref_area_code" in df.columns:  # a figure's area, by its code
                 code = row["ref_area_code"]
                 value = areas.loc[code, f"name_{cname[-2:]}"] if code in areas.index else None
             else:
