@@ -54,7 +54,11 @@ def test_release_holds_every_file_and_assets(rel):
     assert {"datapackage.json", "DATA_DICTIONARY.md", "README.md", "CHANGELOG.md", "CITATION.cff", "LICENSE",
             "SHA256SUMS", "raw/manifest.yaml", f"raw/{config.RAW_FILE.name}", "index.html", "croissant.json",
             f"{NAME}-source.tar"} <= files
-    assert len(files) == 2 * len(tables) + 12
+    related = {f"raw/related/{path.name}" for path in (config.RAW_DIR / "related").glob("*.txt")}
+    assert related and related <= files  # every other text, byte for byte
+    for name in related:
+        assert (rel.directory / name).read_bytes() == (config.RAW_DIR / name.removeprefix("raw/")).read_bytes()
+    assert len(files) == 2 * len(tables) + 12 + len(related)
     assert (rel.directory / "raw" / config.RAW_FILE.name).read_bytes() == config.RAW_FILE.read_bytes()
     assets = set(archive.files_under(rel.assets))
     assert assets == ({f"{t}.parquet" for t in tables} | {f"{t}.csv" for t in tables}

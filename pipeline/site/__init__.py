@@ -93,6 +93,25 @@ def also_reported(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
     return result
 
 
+def other_reports(tables: dict[str, pd.DataFrame], facts: pd.DataFrame) -> list[dict]:
+    """Each related document with its pairs, in documents order, for the page's section on other reports."""
+    by_document = {}
+    for pairs in also_reported(tables).values():
+        for pair in pairs:
+            fact = facts.loc[pair["fact_id"]]
+            by_document.setdefault(pair["document_id"], []).append(
+                {**pair, "fact": fact, "letter_value": values.fact_value(fact), "other_value": pair["value"]})
+    documents = records(tables["documents"].iloc[1:])
+    result = []
+    for document in documents:
+        pairs = by_document.get(document["document_id"], [])
+        statuses = list(dict.fromkeys(pair["status"] for pair in pairs))
+        labels = metadata.label_vocabularies()["corroboration_status"]
+        result.append({"document": document, "pairs": pairs, "statuses": [
+            {"zh": labels[status]["zh"], "en": status.replace("_", " ")} for status in statuses]})
+    return result
+
+
 def fact_card(fact_id: str, facts: pd.DataFrame, areas: pd.DataFrame, also: dict[str, list[dict]]) -> dict:
     fact = facts.loc[fact_id]
     area = areas.loc[fact["ref_area_code"]] if fact["ref_area_code"] in areas.index else None
@@ -277,6 +296,7 @@ def page(tables: dict[str, pd.DataFrame], text: str, link_base: str) -> str:
                   for f in HEADLINE_FACTS if f in facts.index],
         fact_count=len(facts), sentence_count=len(tables["sentences"]),
         reading=reading_view(tables, facts, areas), charts=charts.charts(tables, facts),
+        others=other_reports(tables, facts),
         tables=[table_view(name, tables[name], facts, areas, link_base) for name in metadata.tables()],
         checks=checks, quotes=facts["quote"].to_dict())
 
