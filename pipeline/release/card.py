@@ -73,8 +73,18 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         httpfs_package=HTTPFS_PACKAGE, duckdb_version=duckdb.__version__,
         discrepancies=discrepancies(tables), changelog=changelog.replace("## ", "### ", 1),
         apa=citation.apa(released), source_apa=citation.source_apa(), bibtex=citation.bibtex(released),
-        summary=summary.render(facts, tables["documents"].iloc[0]),
+        summary=summary.render(facts, tables["documents"].iloc[0]), related=related_sources(tables, manifest),
     ).rstrip() + "\n"
+
+
+def related_sources(tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The other texts the release holds in raw/related/, each with its pairs and its licence note."""
+    notes = {entry["document_id"]: " ".join(entry["licence_note"].split())
+             for entry in manifest.get("related_documents", [])}
+    pairs = tables["corroborations"]["document_id"].value_counts().to_dict()
+    rows = tables["documents"].iloc[1:].astype(object).where(tables["documents"].iloc[1:].notna(), None)
+    return [{**row, "pairs": pairs.get(row["document_id"], 0), "licence_note": notes.get(row["document_id"], "")}
+            for row in rows.to_dict("records")]
 
 
 def licence(manifest: dict[str, Any], released: str) -> str:
@@ -92,4 +102,7 @@ def licence(manifest: dict[str, Any], released: str) -> str:
         "",
         manifest["licence_note"],
         "",
+        *[line for entry in manifest.get("related_documents", []) for line in (
+            f"Related text raw/related/{entry['file']} ({entry['document_id']})", "",
+            " ".join(entry["licence_note"].split()), "")],
     ])
