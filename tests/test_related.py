@@ -190,3 +190,22 @@ def test_a_manifest_entry_cannot_name_a_path_outside_raw_related(project, tmp_pa
     manifest_path.write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
     result = build(project, tmp_path / "out")
     assert result.returncode == 2 and "file" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("case, spoil, code, expected", [
+    ("its file is missing", lambda root: (root / "raw" / "related" / f"{DOCUMENT_ID}.txt").unlink(), 2,
+     "is missing or not a regular file"),
+    ("its file is a link", lambda root: ((root / "raw" / "related" / f"{DOCUMENT_ID}.txt").unlink(),
+                                         (root / "raw" / "related" / f"{DOCUMENT_ID}.txt").symlink_to(
+                                             root / "raw" / "manifest.yaml")), 2, "is a link"),
+    ("its folder lacks translations.yaml",
+     lambda root: (root / "pipeline" / "catalog" / "documents" / DOCUMENT_ID / "translations.yaml").unlink(), 3,
+     "translations.yaml cannot be read"),
+])
+def test_a_broken_document_is_one_named_error(project, tmp_path, case, spoil, code, expected):
+    add_document(project)
+    spoil(project)
+    result = build(project, tmp_path / "out")
+    assert result.returncode == code and DOCUMENT_ID in result.stderr and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+    record("clear error", f"a related document: {case}", f"exit {code}")

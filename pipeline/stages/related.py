@@ -34,6 +34,9 @@ def read_text(entry: dict) -> tuple[str, str, bytes]:
     where = f"document {entry['document_id']} (raw/{RELATED_RAW}/{entry['file']})"
     if path.is_symlink():
         raise InputError(f"{where} is a link; a source text is a regular file in raw/{RELATED_RAW}/.")
+    if not path.is_file():
+        raise InputError(f"{where} is missing or not a regular file; restore it (git checkout), or remove its entry "
+                         "from raw/manifest.yaml together with its catalog folder.")
     try:
         raw = read_raw(path)
     except InputError as error:
