@@ -46,7 +46,9 @@ $(BUILD)/extract.json: $(BUILD)/ingest.json pipeline/stages/extract.py pipeline/
 	$(call queue,extract)
 
 # The other texts that report the letter's figures: raw/related/ and a catalog folder each (catalog/documents/).
-RELATED_INPUTS := $(wildcard raw/related/* pipeline/catalog/documents/*/*.yaml)
+# The folders too: deleting a file changes its folder's time, so a removed catalog file reruns the stage.
+RELATED_INPUTS := $(wildcard raw/related raw/related/* pipeline/catalog/documents pipeline/catalog/documents/* \
+	pipeline/catalog/documents/*/*.yaml)
 $(BUILD)/related.json: $(BUILD)/ingest.json raw/manifest.yaml $(RELATED_INPUTS) pipeline/stages/related.py \
 		pipeline/stages/extract.py pipeline/stages/ingest.py pipeline/translation.py pipeline/reference.py \
 		pipeline/entities.py \

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from pipeline import expressions
+from pipeline.corroborations import STATUSES
 from pipeline.model_errors import suggest
 from pipeline.numbers import QUALIFIERS  # the tokenizer's qualifiers, declared once there
 
@@ -537,6 +538,8 @@ class RelatedFigure(Strict):
     metric_en: str
     population_zh: str
     population_en: str
+    # The letter's population key, only where the figure counts the very set the letter's figure counts.
+    population: PopulationId | None = None
     unit: UnitName
     find: str
     qualifier: Literal[QUALIFIERS] | None = None  # type: ignore[valid-type]
@@ -545,14 +548,22 @@ class RelatedFigure(Strict):
     # The reference period: `as_of_find`, an anchor whose {} is the date or year that dates the figure, or
     # `as_of: publication_date`, the document's publication date (raw/manifest.yaml), the latest it can describe.
     as_of_find: str | None = None
-    as_of: Literal[RELATED_AS_OF] | None = None  # type: ignore[valid-type]
+    # publication_date, or an ISO period the text gives without its year (with as_of_find at that date).
+    as_of: Literal[RELATED_AS_OF] | IsoPeriod | None = None  # type: ignore[valid-type]
     note_en: DigitFree | None = None
     note_zh: DigitFree | None = None
 
     @model_validator(mode="after")
     def _one_period_and_both_languages(self) -> RelatedFigure:
-        if (self.as_of_find is None) == (self.as_of is None):
-            raise ValueError("give the period one way: as_of_find (an anchor at a date or year) or as_of")
+        if self.as_of_find is None and self.as_of is None:
+            raise ValueError("give the period: as_of_find (an anchor at a date or year), as_of: publication_date, "
+                             "or both an ISO as_of and as_of_find at the date the text writes without its year")
+        if self.as_of == "publication_date" and self.as_of_find is not None:
+            raise ValueError("as_of: publication_date takes no as_of_find")
+        if self.as_of not in (None, "publication_date") and self.as_of_find is None:
+            raise ValueError("an ISO as_of needs as_of_find at the date it reads; its numbers must be the period's")
+        if self.as_of not in (None, "publication_date") and self.note_en is None:
+            raise ValueError("an ISO as_of needs a note_en that says how its year was read")
         if (self.area_zh is None) != (self.area_en is None):
             raise ValueError("area_zh and area_en go together")
         if (self.note_en is None) != (self.note_zh is None):
@@ -570,7 +581,7 @@ class RelatedFiguresCatalog(Strict):
     document_id: DocumentId
     area_zh: str
     area_en: str
-    figures: list[RelatedFigure]
+    figures: Annotated[list[RelatedFigure], Field(min_length=1)]  # a related text reports a figure of the letter's
     non_figures: list[RelatedNonFigure] = []
 
     @model_validator(mode="after")
@@ -583,19 +594,16 @@ class RelatedTranslations(Strict):
     sentences: dict[str, Translation] = {}
 
 
-CORROBORATION_STATUSES = ("same", "differs", "different_period", "different_scope", "context")
-
-
 class Corroboration(Strict):
     fact_id: FactId
     figure_id: Annotated[str, known("figure_ids", "figure of this document", show=True)]
-    status: Literal[CORROBORATION_STATUSES]  # type: ignore[valid-type]
+    status: Literal[tuple(STATUSES)]  # type: ignore[valid-type]  # declared once, in pipeline/corroborations.py
     note_en: DigitFree
     note_zh: DigitFree
 
 
 class CorroborationsCatalog(Strict):
-    corroborations: list[Corroboration]
+    corroborations: Annotated[list[Corroboration], Field(min_length=1)]
 
 
 class PlaceClasses(Strict):

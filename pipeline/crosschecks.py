@@ -47,6 +47,7 @@ def provenance_problems(tables: dict[str, pd.DataFrame], text: str, others: dict
     """Every declared span is its quote in the text of its row's document (the letter's `text`, or one of
     `others` by document_id)."""
     problems = []
+    letter = tables["documents"]["document_id"].iloc[0] if "documents" in tables else None
     for name, table in metadata.tables().items():
         for quote_column, start_column, end_column in table.get("spans", []):
             if name not in tables:
@@ -58,7 +59,10 @@ def provenance_problems(tables: dict[str, pd.DataFrame], text: str, others: dict
             for (index, quote, start, end), document_id in zip(cells, documents, strict=True):
                 if quote is None and start is None and end is None:
                     continue
-                source = others.get(document_id, text) if document_id is not None else text
+                source = text if document_id is None or document_id == letter else others.get(document_id)
+                if source is None:
+                    bad.append(f"row {index}: document_id {document_id!r} is no document of this build")
+                    continue
                 if None in (quote, start, end) or source[int(start):int(end)] != quote:
                     found = source[int(start):int(end)] if None not in (start, end) else None
                     bad.append(f"row {index}: {quote_column} {quote!r} but text[{start}:{end}] is {found!r}")
@@ -213,7 +217,7 @@ def section_problems(tables: dict[str, pd.DataFrame], text: str) -> list[str]:
 
 
 def problems(tables: dict[str, pd.DataFrame], text: str, others: dict[str, str]) -> list[str]:
-    return [*provenance_problems(tables, text, others), *corroborations.problems(tables["corroborations"]),
+    return [*provenance_problems(tables, text, others), *corroborations.problems(records(tables["corroborations"])),
             *reference_problems(tables), *translation_problems(tables),
             *sentence_problems(tables, text), *section_problems(tables, text), *capped(hedge_problems(tables)),
             *capped(terminology_problems(tables))]

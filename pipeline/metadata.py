@@ -98,7 +98,7 @@ RELATED_FOLDER = "documents"
 def related_folders() -> list[str]:
     """The folders of catalog/documents/, by name (a file or link there is named too: it is no catalog)."""
     folder = config.CATALOG_DIR / RELATED_FOLDER
-    return sorted(entry.name for entry in folder.iterdir()) if folder.is_dir() else []
+    return sorted(entry.name for entry in folder.iterdir() if not entry.name.startswith(".")) if folder.is_dir() else []
 
 
 @cache
@@ -108,7 +108,8 @@ def related_catalog(document_id: str) -> dict[str, Any]:
 
     folder = f"{RELATED_FOLDER}/{document_id}"
     figures_catalog = _validated(f"{folder}/figures.yaml", RelatedFiguresCatalog,
-                                 {"units": set(figures()["units"]), "accounted_as": set(
+                                 {"units": set(figures()["units"]), "populations": set(figures()["populations"]),
+                                  "accounted_as": set(
                                      label_vocabularies()["accounted_as"])})
     ids = {figure["figure_id"] for figure in figures_catalog["figures"]}
     translated = _validated(f"{folder}/translations.yaml", RelatedTranslations)

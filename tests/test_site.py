@@ -455,10 +455,13 @@ def test_a_figure_reported_elsewhere_says_so_in_its_card_and_in_the_section_on_o
                  & (pairs["figure_id"] == "from_nujiang.households")].iloc[0]
     page.locator(f'#reading-text .en mark[data-fact-id="{pair["fact_id"]}"]').click()
     card = page.locator("#reading-text .fact-card:visible").inner_text()
-    assert card.count("also reported as") == (pairs["fact_id"] == pair["fact_id"]).sum()
+    # Context is never "also reported as": that is said only of one quantity (pipeline/corroborations.py).
+    assert (pairs.loc[pairs["fact_id"] == pair["fact_id"], "status"] == "context").all()
+    assert "also reported as" not in card
+    assert card.count("related figure, not the same quantity:") == (pairs["fact_id"] == pair["fact_id"]).sum()
     assert f"{pair['other_value']:,.0f}" in card and pair["other_quote"] in card
     assert documents.loc[pair["document_id"], "publication_date"] in card
-    assert "from Nujiang prefecture into Baoshan" in card  # the note that settles the direction
+    assert "a cross-prefecture relocation into Baoshan, from Nujiang" in card  # the note on the direction
     section = page.locator("#others")
     assert section.locator("details.other-document").count() == len(documents) - 1
     section.locator(f'#doc-{pair["document_id"]} summary').click()

@@ -74,6 +74,15 @@ def records(df: pd.DataFrame) -> list[dict]:
     return df.astype(object).where(df.notna(), None).to_dict("records")
 
 
+# How a figure's card introduces another text's figure: "also reported as" only where the two are one
+# quantity (pipeline/corroborations.py); a comparable count elsewhere, or context, says so.
+LEAD_EN = {"same": "also reported as", "differs": "also reported, with another value, as",
+           "different_period": "at another time, reported as", "different_scope": "for another area or population:",
+           "context": "related figure, not the same quantity:"}
+LEAD_ZH = {"same": "亦见", "differs": "亦见(数值不同)", "different_period": "其他时期见",
+           "different_scope": "其他范围见", "context": "相关数字见"}
+
+
 def also_reported(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
     """{fact_id: the other documents' figures paired with it}, each with its document, value and status, for the
     figure's card: "also reported as … by …, date"."""
@@ -85,7 +94,10 @@ def also_reported(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
         figure = figures.loc[(pair["document_id"], pair["figure_id"])]
         result.setdefault(pair["fact_id"], []).append({
             **pair, "value": values.fact_value(figure), "figure": figure, "document": document,
-            "source_zh": values.text(document["publisher_zh"]) + f"《{document['title_zh']}》",
+            # A title inside a title takes 〈〉 (GB/T 15834).
+            "source_zh": values.text(document["publisher_zh"])
+                         + f"《{document['title_zh'].replace('《', '〈').replace('》', '〉')}》",
+            "lead_en": LEAD_EN[pair["status"]], "lead_zh": LEAD_ZH[pair["status"]],
             "source_en": (f"by {document['publisher_en']} " if not values.blank(document["publisher_en"]) else "")
                          + f"in “{document['title_en']}”",
             "date": values.text(document["publication_date"]) or "undated",
@@ -107,8 +119,7 @@ def other_reports(tables: dict[str, pd.DataFrame], facts: pd.DataFrame) -> list[
         pairs = by_document.get(document["document_id"], [])
         statuses = list(dict.fromkeys(pair["status"] for pair in pairs))
         labels = metadata.label_vocabularies()["corroboration_status"]
-        result.append({"document": document, "pairs": pairs, "statuses": [
-            {"zh": labels[status]["zh"], "en": status.replace("_", " ")} for status in statuses]})
+        result.append({"document": document, "pairs": pairs, "statuses": [labels[status] for status in statuses]})
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from pipeline import config, metadata, reference, translation
@@ -20,6 +21,7 @@ from pipeline.numbers import decimals, iso_date, iter_mentions
 from pipeline.stages.extract import Resolver, SpanIndex, account
 from pipeline.stages.ingest import decode, load_manifest, read_raw, split_sentences
 
+FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 RELATED_RAW = "related"  # raw/related/: the other texts, byte for byte
 SECTION = "body"  # another text has no layout of the letter's: it is one section
 
@@ -51,6 +53,8 @@ def read_text(entry: dict) -> tuple[str, str, bytes]:
         text, encoding = decode(raw, entry.get("encoding"))
     except InputError as error:
         raise InputError(f"{where}: {error.args[0]}") from None
+    if not text.strip():
+        raise InputError(f"{where} holds no text, only blanks; a related text reports figures of the letter.")
     return text, encoding, raw
 
 
@@ -94,6 +98,7 @@ def resolve(resolver: Resolver, catalog: dict, entry: dict, sentences: list[dict
             "document_id": entry["document_id"], "figure_id": spec["figure_id"],
             "metric_zh": spec["metric_zh"], "metric_en": spec["metric_en"],
             "population_zh": spec["population_zh"], "population_en": spec["population_en"],
+            "letter_population": spec.get("population"),
             "value": mention.value, "value_max": mention.value_max, "unit": spec["unit"],
             "qualifier": spec.get("qualifier") or mention.qualifier, "decimals": decimals(mention.text),
             "area_zh": spec.get("area_zh") or catalog["area_zh"], "area_en": spec.get("area_en") or catalog["area_en"],
@@ -106,29 +111,49 @@ def resolve(resolver: Resolver, catalog: dict, entry: dict, sentences: list[dict
         figures.append(figure)
     for spec in catalog.get("non_figures", []):
         mention = resolver.one(spec["find"], SECTION, f"non-figure {spec['find']!r}")
-        if mention is not None:
-            claims[index_of[mention.char_start]] = (spec["kind"], spec["reason"])
+        if mention is None:
+            continue
+        index = index_of[mention.char_start]
+        if index in claims:
+            resolver.errors.append(f"non-figure {spec['find']!r}: {mention.text!r} is already claimed by "
+                                   f"{claims[index][0]}")
+            continue
+        claims[index] = (spec["kind"], spec["reason"])
     return figures, claims
 
 
 def period(resolver: Resolver, spec: dict, entry: dict, sentence: dict, who: str) -> dict:
-    """as_of and where it comes from: a date or year of the text, or the document's publication date."""
-    if spec.get("as_of") == "publication_date":
+    """as_of and where it comes from: a date, year or range of years of the text (as_of_find); the document's
+    publication date (as_of: publication_date); or a period the catalog states (as_of: an ISO period) for
+    a date the text writes without its year, with as_of_find at that date: every number of the date must be
+    one of the period's, so the period stays tied to the text."""
+    none = {"as_of": None, "as_of_basis": None, "as_of_quote": None, "as_of_char_start": None, "as_of_char_end": None}
+    declared = spec.get("as_of")
+    if declared == "publication_date":
         if entry.get("publication_date") is None:
-            resolver.errors.append(f"{who}: as_of is publication_date, but the manifest entry gives none")
-        return {"as_of": entry.get("publication_date"), "as_of_basis": "publication_date", "as_of_quote": None,
-                "as_of_char_start": None, "as_of_char_end": None}
+            resolver.periods.append(f"{who}: as_of is publication_date, but its manifest entry gives none")
+        return {**none, "as_of": entry.get("publication_date"), "as_of_basis": "publication_date"}
     mention = resolver.one(spec["as_of_find"], SECTION, f"{who}: as_of_find")
-    as_of = None if mention is None else iso_date(mention.text) if mention.kind in ("date", "year") else \
-        f"{mention.value:.0f}/{mention.value_max:.0f}" if mention.kind == "date_range" else None
-    if as_of is None:
-        if mention is not None:
-            resolver.errors.append(f"{who}: as_of_find points at {mention.text!r}, a {mention.kind}, not a dated "
-                                   "date, year or range of years")
-        return {"as_of": None, "as_of_basis": None, "as_of_quote": None, "as_of_char_start": None,
-                "as_of_char_end": None}
+    if mention is None:
+        return none
+    numbers = [int(n) for n in re.findall(r"\d+", mention.text.translate(FULLWIDTH_DIGITS))]
+    if declared is not None:
+        parts = [int(n) for n in re.findall(r"\d+", declared)]
+        if not numbers or any(n not in parts for n in numbers):
+            resolver.periods.append(f"{who}: as_of {declared!r} does not hold the date the text gives, "
+                                    f"{mention.text!r}")
+            return none
+        as_of, basis = declared, "curated"
+    else:
+        as_of = iso_date(mention.text) if mention.kind in ("date", "year") else \
+            f"{mention.value:.0f}/{mention.value_max:.0f}" if mention.kind == "date_range" else None
+        basis = None
+        if as_of is None:
+            resolver.periods.append(f"{who}: as_of_find points at {mention.text!r}, a {mention.kind} without a "
+                                    "year; give the period as as_of (an ISO period holding the date's numbers)")
+            return none
     inside = sentence["char_start"] <= mention.char_start < sentence["char_end"]
-    return {"as_of": as_of, "as_of_basis": "stated_in_sentence" if inside else "stated_in_text",
+    return {"as_of": as_of, "as_of_basis": basis or ("stated_in_sentence" if inside else "stated_in_text"),
             "as_of_quote": mention.text, "as_of_char_start": mention.char_start, "as_of_char_end": mention.char_end}
 
 
@@ -151,12 +176,16 @@ def document(entry: dict) -> dict:
     sentences = split_sentences(text, sections)
     mentions = [m for m in iter_mentions(text) if m.kind != "word"]
     resolver = Resolver(text, mentions, sections)
+    resolver.periods = []
     figures, claims = resolve(resolver, catalog, entry, sentences)
     rows, unaccounted = account(mentions, claims, sections, sentences)
     problems = []
     if resolver.errors:
         problems.append("check anchors_resolve failed: these figures could not be found exactly once:\n  "
                         + join_capped(resolver.errors))
+    if resolver.periods:
+        problems.append("check related_period failed: these figures' periods cannot be read:\n  "
+                        + join_capped(resolver.periods))
     if unaccounted:
         problems.append("check every_number_accounted failed: these quantities are neither a figure nor a classified "
                         "non-figure; add them to its catalog folder's figures.yaml:\n  " + join_capped(unaccounted))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline import config, entity_tables, expressions, metadata, reference, translation
+from pipeline import config, corroborations, entity_tables, expressions, metadata, reference, translation
 from pipeline.arrow import write_table
 from pipeline.errors import ValidationFailed, join_capped
 from pipeline.numbers import decimals, iso_date
@@ -152,7 +152,7 @@ def corroboration_rows(related: dict, facts: list[dict]) -> list[dict]:
     rows = []
     for pair in related["corroborations"]:
         mine, theirs = letter[pair["fact_id"]], other[(pair["document_id"], pair["figure_id"])]
-        comparable = pair["status"] != "context" and mine["unit"] == theirs["unit"]
+        comparable = corroborations.one_quantity(pair["status"]) and mine["unit"] == theirs["unit"]
         rows.append({
             "fact_id": mine["fact_id"], "document_id": theirs["document_id"], "figure_id": theirs["figure_id"],
             "status": pair["status"], "metric_en": mine["metric_en"],
@@ -161,7 +161,8 @@ def corroboration_rows(related: dict, facts: list[dict]) -> list[dict]:
             "letter_quote": mine["quote"],
             "other_value": theirs["value"], "other_value_max": theirs["value_max"], "other_unit": theirs["unit"],
             "other_as_of": theirs["as_of"], "other_area_zh": theirs["area_zh"], "other_area_en": theirs["area_en"],
-            "other_population_en": theirs["population_en"], "other_quote": theirs["quote"],
+            "other_population": theirs["letter_population"], "other_population_en": theirs["population_en"],
+            "other_quote": theirs["quote"],
             "other_char_start": theirs["char_start"], "other_char_end": theirs["char_end"],
             "difference": theirs["value"] - mine["value"] if comparable else None,
             "note_en": pair["note_en"], "note_zh": pair["note_zh"],
