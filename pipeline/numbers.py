@@ -105,8 +105,36 @@ PLACE_NOUNS = sorted("省 市 县 区 州 盟 旗 乡 镇 村 组 街道 社区 
 # Only these, because 二十大 and 十九大 name party congresses.
 BIG_NOUNS = sorted("""门类 类别 板块 产业 行业 领域 工程 任务 体系 战略 行动 片区 区域 攻坚战 方面 功能区 基地
     平台 阶梯 水系 流域 支柱产业 经济圈 城市群 主题 目标 重点""".split(), key=len, reverse=True)
-_COUNTER = "|".join(map(re.escape, dict.fromkeys(COUNTERS)))
-_UNIT = "|".join(map(re.escape, dict.fromkeys(sorted([*COUNTERS, *PLACE_NOUNS], key=len, reverse=True))))
+
+
+def literal_alternation(words: Iterable[str]) -> str:
+    """A pattern that matches what the alternation of ``words``, longest first, matches, in the same
+    order of preference, as a trie: the words that can match at one position are prefixes of each
+    other, so trying the longer first at each node (a greedy ``?``) is trying the longest first. The
+    regular-expression engine tries each alternative of a plain alternation in turn (about 90 for the
+    units, at every number); the trie tests one character class and a few branches."""
+    words = list(dict.fromkeys(words))
+    if "" in words:
+        raise ValueError("an empty word")
+    by_first: dict[str, list[str]] = {}
+    for word in words:
+        by_first.setdefault(word[0], []).append(word[1:])
+    single, branches = [], []
+    for first, rests in by_first.items():
+        longer = [rest for rest in rests if rest]
+        if not longer:
+            single.append(re.escape(first))
+            continue
+        inner = literal_alternation(longer)
+        optional = "?" if "" in rests else ""
+        branches.append(f"{re.escape(first)}(?:{inner}){optional}")
+    if single:
+        branches.append(single[0] if len(single) == 1 else f"[{''.join(single)}]")
+    return "|".join(branches)
+
+
+_COUNTER = literal_alternation(COUNTERS)
+_UNIT = literal_alternation([*COUNTERS, *PLACE_NOUNS])
 _BIG_NOUN = "|".join(BIG_NOUNS)
 _PERCENT = "[%％‰]"
 # Scales after Arabic digits, compound ones first so that 2万亿 is one number (2 * 10^12).
@@ -229,8 +257,35 @@ _GUARDS = {
 }
 
 
+# Where a character test is too weak (a digit starts ten alternatives), an alternative's guard is a
+# lookahead that every match of it satisfies, a cheap prefix of the alternative itself: the run of
+# digits before a date's 年月日, a time's colon or a code's dash, the numeral before a fraction's 分之.
+# Each holds whenever its alternative matches (checked by the same tests as the guards), so it only
+# rejects positions sooner. The possessive runs are right because the character after each run is
+# not in the run's class (a digit run ends where 年, a dash or 强 begins).
+_AFTER_PRE = f"(?:{_PRE})?"
+_LOOKAHEADS = {
+    "phone": rf"0[{_D}]{{2,3}}+[-－]|[(（]0|[48]00",
+    "drange": rf"[{_D}]{{1,4}}+(?:年度?)?(?:{_DATE_RANGE})",
+    "time": rf"[{_D}]{{1,2}}+[:：]",
+    "date": rf"[{_D}]{{1,4}}+[-/.年月日]",
+    "code": rf"[{_D}]{{1,{MAX_DIGITS}}}+[-/]",
+    "year": rf"[{_D}]{{4}}年|[〇零一二三四五六七八九]{{4}}年",
+    "session": rf"[{_CN}]{{1,{MAX_CN}}}+[届次]",
+    "ordinal": rf"第|[(（][{_CN}]|[ \t\u3000]{{0,{MAX_CN}}}+[{_CN}]{{1,{MAX_CN}}}+、",
+    # A rank's number is at most 76 characters of digits, separators and points, or 4 numerals.
+    "rank": rf"[{_D},.．{_CN}]{{1,80}}+强",
+    "pct": rf"{_AFTER_PRE}[百千]分之",
+    # A denominator is at most 33 digits or 25 numerals.
+    "frac": rf"{_AFTER_PRE}[{_D}{_CN}]{{1,40}}+分之",
+}
+
+
 def _guarded(alternative: str) -> str:
-    guard = _GUARDS[re.match(r"\(\?P<(\w+)>", alternative).group(1)]
+    name = re.match(r"\(\?P<(\w+)>", alternative).group(1)
+    guard = _GUARDS[name]
+    if name in _LOOKAHEADS:
+        return f"(?:{_LOOKAHEADS[name]}){alternative}".replace("(?:", "(?=", 1)
     return alternative if guard is None else f"(?=[{guard}]){alternative}"
 
 
