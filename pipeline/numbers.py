@@ -89,7 +89,7 @@ def _opt(part: str) -> str:
 
 # A number, with thousands separators or not, and decimals. The lookahead before the separators
 # skips that repeat unless a separator follows.
-_NUM = (rf"(?:[{_D}]{{1,3}}(?=,)(?:,[{_D}]{{3}}){{1,10}}(?![{_D}])|[{_D}]{{1,{MAX_DIGITS}}}+)"
+_NUM = (rf"(?:(?=[{_D}]{{1,3}}+,)[{_D}]{{1,3}}(?:,[{_D}]{{3}}){{1,10}}(?![{_D}])|[{_D}]{{1,{MAX_DIGITS}}}+)"
         + _opt(rf"[.．][{_D}]{{1,{MAX_DIGITS}}}+"))
 _CN_DIGITS = "零〇一二两三四五六七八九"
 _CN = _CN_DIGITS + "十百千万亿"
@@ -146,6 +146,7 @@ _COUNTER = literal_alternation(COUNTERS)
 _UNIT = literal_alternation([*COUNTERS, *PLACE_NOUNS])
 _BIG_NOUN = "|".join(BIG_NOUNS)
 _PERCENT = "[%％‰]"
+_LONGEST_UNIT = max(map(len, [*COUNTERS, *PLACE_NOUNS]))
 # Scales after Arabic digits, compound ones first so that 2万亿 is one number (2 * 10^12).
 SCALES = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "十亿": 10**9, "千万": 10**7, "百万": 10**6,
           "十万": 10**5, "万": 10**4, "亿": 10**8}
@@ -178,8 +179,10 @@ _PRE = "|".join(sorted(QUALIFIER_WORDS["before"], key=len, reverse=True))
 _INSIDE = "|".join(QUALIFIER_WORDS["inside"])
 _POST = "|".join(sorted(QUALIFIER_WORDS["after"], key=len, reverse=True))
 _QUALIFIER_OF = {word: q for words in QUALIFIER_WORDS.values() for word, q in words.items()}
-_RANGE = "至|到|——|—|－|-|~|～|–"
-_DATE_RANGE = "——|—|－|-|~|～|–|至|到"
+# A range's separator: 至, 到, ——, —, ... as one character class (—— before —, the longer first).
+_RANGE_CHARS = "至到－~～–-"
+_RANGE = f"——?|[{_RANGE_CHARS}]"
+_DATE_RANGE = _RANGE
 # Every bracket a document number's year is written in, full- and half-width.
 _OPEN, _CLOSE = r"〔\[［【(（﹝〖﹙", r"〕\]］】)）﹞〗﹚"
 _MONTH = r"(?:[1１][0-2０-２]|[0０]?[1-9１-９])"
@@ -240,7 +243,9 @@ _ALTERNATIVES = [
     rf"{_opt(f'(?P<frac_post>{_POST})')})",
     rf"(?P<q>{_opt(f'(?P<q_pre>{_PRE})')}(?P<q_num>{_NUM}){_opt(f'(?P<q_approx0>{_INSIDE})')}"
     rf"{_opt(f'(?P<q_mult>{_SCALE})')}"
-    + _opt(rf"{_opt(f'(?P<q_unit1>{_UNIT}|{_PERCENT})')}(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})"
+    # A range's separator follows the first number or its unit, which holds no separator.
+    + _opt(rf"(?=[^—{_RANGE_CHARS}]{{0,{_LONGEST_UNIT}}}+[—{_RANGE_CHARS}])"
+           rf"{_opt(f'(?P<q_unit1>{_UNIT}|{_PERCENT})')}(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})"
            rf"{_opt(f'(?P<q_mult2>{_SCALE})')}")
     + rf"{_opt(f'(?P<q_approx>{_INSIDE})')}{_opt(f'(?P<q_unit>{_UNIT}|{_PERCENT})')}{_opt(f'(?P<q_post>{_POST})')}"
     # The first of a pair that shares its unit: 4.2和2.1个百分点, 5.2和4.9%.
@@ -305,7 +310,17 @@ def _guarded(alternative: str) -> str:
 _START = "[" + "".join(guard for guard in _GUARDS.values() if guard) + "]"
 # Possessive: brackets are not CJK, so giving back CJK characters could never find one.
 _DOCNUM_START = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}"
-_BODY = "|".join(map(_guarded, _ALTERNATIVES))
+# At a digit, the engine would still test each alternative's guard in turn, about ten of which
+# cannot start with a digit. Those come first, behind one test: the pattern tries the alternatives
+# in this order. It differs from _ALTERNATIVES' order only where two alternatives can never both
+# match at one position, so the matches are the same (tests compare it with the plain
+# alternation): session, ordinal and pct now come before the digit alternatives, but a numeral run
+# ends in 届/次, 、 or 分之 and a rank's in 强, a year's in 年; ident and ref share no first
+# character with them; (0 is a phone's, (一 an ordinal's).
+_NOT_AT_DIGIT = ("word", "idiom", "plan", "docnum", "ident", "ref", "session", "ordinal", "pct")
+_BY_NAME = {re.match(r"\(\?P<(\w+)>", alternative).group(1): alternative for alternative in _ALTERNATIVES}
+_BODY = (f"(?![{_D}])(?:{'|'.join(_guarded(_BY_NAME[name]) for name in _NOT_AT_DIGIT)})|"
+         + "|".join(_guarded(alternative) for name, alternative in _BY_NAME.items() if name not in _NOT_AT_DIGIT))
 _PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{_BODY})")
 # Most text has no bracketed year, so no document number can start at a CJK character there.
 _BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
