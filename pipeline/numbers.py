@@ -450,40 +450,52 @@ def _unit(unit: str | None) -> str | None:
 
 
 def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
-    start, end = match.span()
-    span = text[start:end]
     pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post, pair = match.group(*_Q_INDEX)
-    unit = unit or unit1
-    if unit in _UNIT_NAMES:
-        unit = _UNIT_NAMES[unit]
-    if pair is not None and unit is None:  # 4.2和2.1个百分点: the pair's unit is this number's too
+    start, end = match.span()
+    if sep is not None:
+        return _arabic_range(match, text, offset)
+    # Without a range there is no unit before a separator (unit1): the unit is the one after.
+    if unit is not None:
+        if unit in _UNIT_NAMES:
+            unit = _UNIT_NAMES[unit]
+    elif pair is not None:  # 4.2和2.1个百分点: the pair's unit is this number's too
         unit = _unit(_PAIR_UNIT.search(text, end, end + MAX_REACH).group())
-    if sep:
-        if not (unit or mult or mult2) and _IDENTIFIER_LABEL.search(text, max(0, start - MAX_BEHIND), start):
-            return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "identifier"))
-        value = _scaled(number, mult or mult2)
-        value_max = _scaled(number2, mult2 or mult)
-        return _tuple(Mention, (start + offset, end + offset, span, value, value_max, unit, "range", "quantity"))
     word = pre or approx0 or approx or post
-    # With no unit, word or scale the span is the number alone, whose decimal point (if any) is
-    # followed by digits: no point is decimals(span) == 0.
-    if not (unit or word or mult) and "." not in number and "．" not in number:
-        kind = _bare_kind(text, start, end)
-        if kind != "quantity":
-            return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, kind))
-    if word:
+    if word is not None:
         qualifier = _QUALIFIER_OF[word]
-    elif _gap_hint(text, start - MAX_BEHIND if start > MAX_BEHIND else 0, start) is None:
-        qualifier = "exact"  # most numbers: no lower-bound word within reach (as _gap_qualifier's first test)
     else:
-        qualifier = _gap_qualifier(text, start)
+        # With no unit, word or scale the span is the number alone, whose decimal point (if any)
+        # is followed by digits: no point is decimals(span) == 0.
+        if unit is None and mult is None and "." not in number and "．" not in number:
+            kind = _bare_kind(text, start, end)
+            if kind != "quantity":
+                return _tuple(Mention, (start + offset, end + offset, number, None, None, None, None, kind))
+        if _gap_hint(text, start - MAX_BEHIND if start > MAX_BEHIND else 0, start) is None:
+            qualifier = "exact"  # most numbers: no lower-bound word within reach (_gap_qualifier's first test)
+        else:
+            qualifier = _gap_qualifier(text, start)
     try:
         value = float(number)  # the common case: ASCII or full-width digits, no separator
     except ValueError:
         value = parse_arabic(number)
-    if mult:
+    if mult is not None:
         value *= SCALES[mult]
-    return _tuple(Mention, (start + offset, end + offset, span, value, None, unit, qualifier, "quantity"))
+    return _tuple(Mention, (start + offset, end + offset, match.group(), value, None, unit, qualifier, "quantity"))
+
+
+def _arabic_range(match: re.Match[str], text: str, offset: int) -> Mention:
+    """3000至5000人, 5%-10%, 1-2万元: a range, or an identifier after its label (编号1-2)."""
+    _, number, _, mult, unit1, _, number2, mult2, _, unit, _, pair = match.group(*_Q_INDEX)
+    start, end = match.span()
+    span = match.group()
+    unit = _unit(unit or unit1)
+    if pair is not None and unit is None:
+        unit = _unit(_PAIR_UNIT.search(text, end, end + MAX_REACH).group())
+    if not (unit or mult or mult2) and _IDENTIFIER_LABEL.search(text, max(0, start - MAX_BEHIND), start):
+        return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "identifier"))
+    value = _scaled(number, mult or mult2)
+    value_max = _scaled(number2, mult2 or mult)
+    return _tuple(Mention, (start + offset, end + offset, span, value, value_max, unit, "range", "quantity"))
 
 
 def _chinese_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
