@@ -89,8 +89,10 @@ def _opt(part: str) -> str:
 
 # A number, with thousands separators or not, and decimals. The lookahead before the separators
 # skips that repeat unless a separator follows.
-_NUM = (rf"(?:(?=[{_D}]{{1,3}}+,)[{_D}]{{1,3}}(?:,[{_D}]{{3}}){{1,10}}(?![{_D}])|[{_D}]{{1,{MAX_DIGITS}}}+)"
+_GROUPS = 10  # thousands groups after the first: 1,234,567 has two
+_NUM = (rf"(?:(?=[{_D}]{{1,3}}+,)[{_D}]{{1,3}}(?:,[{_D}]{{3}}){{1,{_GROUPS}}}(?![{_D}])|[{_D}]{{1,{MAX_DIGITS}}}+)"
         + _opt(rf"[.．][{_D}]{{1,{MAX_DIGITS}}}+"))
+_NUM_LENGTH = max(3 + 4 * _GROUPS, MAX_DIGITS) + 1 + MAX_DIGITS  # the longest number _NUM reads
 _CN_DIGITS = "零〇一二两三四五六七八九"
 _CN = _CN_DIGITS + "十百千万亿"
 # A Chinese numeral, with decimals read after 点 (三十五点五, 二点五亿). Possessive: no counter word
@@ -291,11 +293,11 @@ _LOOKAHEADS = {
     "year": rf"[{_D}]{{4}}年|[〇零一二三四五六七八九]{{4}}年",
     "session": rf"[{_CN}]{{1,{MAX_CN}}}+[届次]",
     "ordinal": rf"第|[(（][{_CN}]|[ \t\u3000]{{0,{MAX_CN}}}+[{_CN}]{{1,{MAX_CN}}}+、",
-    # A rank's number is at most 76 characters of digits, separators and points, or 4 numerals.
-    "rank": rf"[{_D},.．{_CN}]{{1,80}}+强",
+    # A rank's number is at most _NUM_LENGTH digits, separators and points, or 4 numerals.
+    "rank": rf"[{_D},.．{_CN}]{{1,{_NUM_LENGTH}}}+强",
     "pct": rf"{_AFTER_PRE}[百千]分之",
-    # A denominator is at most 33 digits or 25 numerals.
-    "frac": rf"{_AFTER_PRE}[{_D}{_CN}]{{1,40}}+分之",
+    # A denominator is at most MAX_DIGITS + 1 digits or MAX_CN + 1 numerals.
+    "frac": rf"{_AFTER_PRE}[{_D}{_CN}]{{1,{max(MAX_DIGITS, MAX_CN) + 1}}}+分之",
 }
 
 
@@ -484,7 +486,7 @@ def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
 
 
 def _arabic_range(match: re.Match[str], text: str, offset: int) -> Mention:
-    """3000至5000人, 5%-10%, 1-2万元: a range, or an identifier after its label (编号1-2)."""
+    """A range (2至3人, 1-2万元), or an identifier after its label (编号1-2)."""
     _, number, _, mult, unit1, _, number2, mult2, _, unit, _, pair = match.group(*_Q_INDEX)
     start, end = match.span()
     span = match.group()
