@@ -305,20 +305,21 @@ def _guarded(alternative: str) -> str:
     name = re.match(r"\(\?P<(\w+)>", alternative).group(1)
     guard = _GUARDS[name]
     if name in _LOOKAHEADS:
-        return f"(?:{_LOOKAHEADS[name]}){alternative}".replace("(?:", "(?=", 1)
+        return f"(?={_LOOKAHEADS[name]}){alternative}"
     return alternative if guard is None else f"(?=[{guard}]){alternative}"
 
 
 _START = "[" + "".join(guard for guard in _GUARDS.values() if guard) + "]"
 # Possessive: brackets are not CJK, so giving back CJK characters could never find one.
 _DOCNUM_START = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}"
-# At a digit, the engine would still test each alternative's guard in turn, about ten of which
-# cannot start with a digit. Those come first, behind one test: the pattern tries the alternatives
-# in this order. It differs from _ALTERNATIVES' order only where two alternatives can never both
-# match at one position, so the matches are the same (tests compare it with the plain
-# alternation): session, ordinal and pct now come before the digit alternatives, but a numeral run
-# ends in 届/次, 、 or 分之 and a rank's in 强, a year's in 年; ident and ref share no first
-# character with them; (0 is a phone's, (一 an ordinal's).
+# At a digit the engine would still test the guard of each alternative in turn, and nine of them
+# cannot start with a digit: those come first, behind one test. This order differs from that of
+# _ALTERNATIVES only for alternatives that can never match at the same position, so the matches
+# are the same (tests compare the pattern with the plain alternation). ident and ref share no first
+# character with the alternatives they now precede; session, ordinal and pct now precede phone,
+# year and rank, but at a numeral a session's run ends in 届 or 次, an ordinal's in 、, a
+# percentage's 百 or 千 in 分之, a year's in 年 and a rank's in 强, and after ( an ordinal has a
+# numeral where a phone number has 0.
 _NOT_AT_DIGIT = ("word", "idiom", "plan", "docnum", "ident", "ref", "session", "ordinal", "pct")
 _BY_NAME = {re.match(r"\(\?P<(\w+)>", alternative).group(1): alternative for alternative in _ALTERNATIVES}
 _BODY = (f"(?![{_D}])(?:{'|'.join(_guarded(_BY_NAME[name]) for name in _NOT_AT_DIGIT)})|"
