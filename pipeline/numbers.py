@@ -80,14 +80,25 @@ MAX_BEHIND = 8
 _DOCNUM_PREFIX = 12  # CJK characters a document number's prefix may have before its bracketed year
 
 _D = "0-9０-９"
-_NUM = (rf"(?:[{_D}]{{1,3}}(?:,[{_D}]{{3}}){{1,10}}(?![{_D}])|[{_D}]{{1,{MAX_DIGITS}}}+)"
-        rf"(?:[.．][{_D}]{{1,{MAX_DIGITS}}}+)?")
+# An optional part, written (?:...|) rather than (?:...)?, which means the same (the part first, then
+# nothing) but which the regular-expression engine runs as a branch: a repeat, which is what ? is
+# for a group, allocates a context each time it is tried, and a number tries about ten optional parts.
+def _opt(part: str) -> str:
+    return f"(?:{part}|)"
+
+
+# A number, with thousands separators or not, and decimals. The lookahead before the separators
+# skips that repeat unless a separator follows.
+_GROUPS = 10  # thousands groups after the first: 1,234,567 has two
+_NUM = (rf"(?:(?=[{_D}]{{1,3}}+,)[{_D}]{{1,3}}(?:,[{_D}]{{3}}){{1,{_GROUPS}}}(?![{_D}])|[{_D}]{{1,{MAX_DIGITS}}}+)"
+        + _opt(rf"[.．][{_D}]{{1,{MAX_DIGITS}}}+"))
+_NUM_LENGTH = max(3 + 4 * _GROUPS, MAX_DIGITS) + 1 + MAX_DIGITS  # the longest number _NUM reads
 _CN_DIGITS = "零〇一二两三四五六七八九"
 _CN = _CN_DIGITS + "十百千万亿"
 # A Chinese numeral, with decimals read after 点 (三十五点五, 二点五亿). Possessive: no counter word
 # starts with a numeral character, so giving characters back could never find one.
 _CN_RUN = rf"[{_CN}]{{1,{MAX_CN}}}+"
-_CN_NUM = rf"{_CN_RUN}(?:点[{_CN_DIGITS}]{{1,{MAX_CN}}}+[万亿]?)?"
+_CN_NUM = _CN_RUN + _opt(rf"点[{_CN_DIGITS}]{{1,{MAX_CN}}}+[万亿]?")
 _YEAR4 = rf"(?:[1１][9９]|[2２][0０])[{_D}]{{2}}"
 
 # Counter words and units, longest first so that 平方米 wins over 米. Administrative and place
@@ -105,10 +116,39 @@ PLACE_NOUNS = sorted("省 市 县 区 州 盟 旗 乡 镇 村 组 街道 社区 
 # Only these, because 二十大 and 十九大 name party congresses.
 BIG_NOUNS = sorted("""门类 类别 板块 产业 行业 领域 工程 任务 体系 战略 行动 片区 区域 攻坚战 方面 功能区 基地
     平台 阶梯 水系 流域 支柱产业 经济圈 城市群 主题 目标 重点""".split(), key=len, reverse=True)
-_COUNTER = "|".join(map(re.escape, dict.fromkeys(COUNTERS)))
-_UNIT = "|".join(map(re.escape, dict.fromkeys(sorted([*COUNTERS, *PLACE_NOUNS], key=len, reverse=True))))
+
+
+def literal_alternation(words: Iterable[str]) -> str:
+    """A pattern that matches what the alternation of ``words``, longest first, matches, in the same
+    order of preference, as a trie: the words that can match at one position are prefixes of each
+    other, so trying the longer first at each node (a greedy ``?``) is trying the longest first. The
+    regular-expression engine tries each alternative of a plain alternation in turn (about 90 for the
+    units, at every number); the trie tests one character class and a few branches."""
+    words = list(dict.fromkeys(words))
+    if "" in words:
+        raise ValueError("an empty word")
+    by_first: dict[str, list[str]] = {}
+    for word in words:
+        by_first.setdefault(word[0], []).append(word[1:])
+    single, branches = [], []
+    for first, rests in by_first.items():
+        longer = [rest for rest in rests if rest]
+        if not longer:
+            single.append(re.escape(first))
+            continue
+        inner = literal_alternation(longer)
+        optional = "?" if "" in rests else ""
+        branches.append(f"{re.escape(first)}(?:{inner}){optional}")
+    if single:
+        branches.append(single[0] if len(single) == 1 else f"[{''.join(single)}]")
+    return "|".join(branches)
+
+
+_COUNTER = literal_alternation(COUNTERS)
+_UNIT = literal_alternation([*COUNTERS, *PLACE_NOUNS])
 _BIG_NOUN = "|".join(BIG_NOUNS)
 _PERCENT = "[%％‰]"
+_LONGEST_UNIT = max(map(len, [*COUNTERS, *PLACE_NOUNS]))
 # Scales after Arabic digits, compound ones first so that 2万亿 is one number (2 * 10^12).
 SCALES = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "十亿": 10**9, "千万": 10**7, "百万": 10**6,
           "十万": 10**5, "万": 10**4, "亿": 10**8}
@@ -117,8 +157,8 @@ _SCALE = "|".join(SCALES)
 # Set phrases built from numerals. They are words, not quantities; the lookaheads
 # keep a real quantity such as 四小时 from being swallowed. 一X一Y phrases (一户一策,
 # 一村一警, 一社区(村)一警(辅警)) share one pattern.
-_ONE_PER = (r"一(?:社区|村|乡|镇|县|户|人|企|事|岗|校|院)(?:[(（][\u4e00-\u9fff]{1,3}[)）])?"
-            r"一[\u4e00-\u9fff](?:[(（][\u4e00-\u9fff]{1,3}[)）])?")
+_ONE_PER = (r"一(?:社区|村|乡|镇|县|户|人|企|事|岗|校|院)" + _opt(r"[(（][\u4e00-\u9fff]{1,3}[)）]")
+            + r"一[\u4e00-\u9fff]" + _opt(r"[(（][\u4e00-\u9fff]{1,3}[)）]"))
 IDIOMS = {
     "idiom": [
         "两不愁三保障", "三保障", "一肩挑", "一减一增", "一增一减", "一人多岗", "不漏一人", "一窝蜂",
@@ -141,8 +181,10 @@ _PRE = "|".join(sorted(QUALIFIER_WORDS["before"], key=len, reverse=True))
 _INSIDE = "|".join(QUALIFIER_WORDS["inside"])
 _POST = "|".join(sorted(QUALIFIER_WORDS["after"], key=len, reverse=True))
 _QUALIFIER_OF = {word: q for words in QUALIFIER_WORDS.values() for word, q in words.items()}
-_RANGE = "至|到|——|—|－|-|~|～|–"
-_DATE_RANGE = "——|—|－|-|~|～|–|至|到"
+# A range's separator: 至, 到, ——, —, ... as one character class (—— before —, the longer first).
+_RANGE_CHARS = "至到－~～–-"
+_RANGE = f"——?|[{_RANGE_CHARS}]"
+_DATE_RANGE = _RANGE
 # Every bracket a document number's year is written in, full- and half-width.
 _OPEN, _CLOSE = r"〔\[［【(（﹝〖﹙", r"〕\]］】)）﹞〗﹚"
 _MONTH = r"(?:[1１][0-2０-２]|[0０]?[1-9１-９])"
@@ -178,35 +220,41 @@ _ALTERNATIVES = [
     rf"|[48]00[{_D}]?[-－][{_D}]{{3}}[-－][{_D}]{{3,4}})(?![{_D}]))",
     # Licence and registration numbers with letters: B2-20050008, ICP备12345678号.
     rf"(?P<ident>[A-Z]{{1,4}}[0-9]{{0,2}}[-－][0-9]{{5,{MAX_DIGITS}}}+|[A-Z]{{2,4}}[备证][0-9]{{4,{MAX_DIGITS}}}+号"
-    rf"(?:-[0-9]{{1,4}}+)?)",
+    rf"{_opt('-[0-9]{1,4}+')})",
     # Spans of years (2023—2025年, （2023—2025）, 2015年至2019年) and of months (1-4月).
-    rf"(?P<drange>{_YEAR4}(?:年度?)?(?:{_DATE_RANGE}){_YEAR4}(?:年度?|(?=[)）]))"
+    rf"(?P<drange>{_YEAR4}{_opt('年度?')}(?:{_DATE_RANGE}){_YEAR4}(?:年度?|(?=[)）]))"
     rf"|(?<![{_D}.．]){_MONTH}(?:{_DATE_RANGE}){_MONTH}月)",
-    rf"(?P<time>(?<![{_D}])(?:[01０１]?[{_D}]|[2２][0-3０-３])[:：][0-5０-５][{_D}](?:[:：][0-5０-５][{_D}])?"
+    rf"(?P<time>(?<![{_D}])(?:[01０１]?[{_D}]|[2２][0-3０-３])[:：][0-5０-５][{_D}]{_opt(f'[:：][0-5０-５][{_D}]')}"
     rf"(?![{_D}:：]))",
     rf"(?P<ref>[\[［][{_D}]{{1,3}}[\]］])",
     rf"(?P<date>{_YEAR4}(?:[-/.][{_D}]{{1,2}}[-/.][{_D}]{{1,2}}(?![{_D}])"
-    rf"|年[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?)|(?<![{_D}])[{_D}]{{1,2}}月(?:[{_D}]{{1,2}}日)?"
+    rf"|年[{_D}]{{1,2}}月{_opt(f'[{_D}]{{1,2}}日')})|(?<![{_D}])[{_D}]{{1,2}}月{_opt(f'[{_D}]{{1,2}}日')}"
     rf"|(?<![{_D}/])[{_D}]{{2}}/[{_D}]{{2}}(?![{_D}/])|(?<![{_D}])[{_D}]{{1,2}}日(?![内以之]))",
     rf"(?P<code>[{_D}]{{1,{MAX_DIGITS}}}+(?:[-/]{{1,4}}+[0-9A-Za-z{_D[3:]}]{{1,{MAX_DIGITS}}}+){{2,8}})",
     rf"(?P<year>{_YEAR4}年度?|[〇零一二三四五六七八九]{{4}}年)",
-    rf"(?P<session>{_CN_RUN}届(?:{_CN_RUN}次)?|{_CN_RUN}次(?=会议|全会|全体会议))",
+    rf"(?P<session>{_CN_RUN}届{_opt(f'{_CN_RUN}次')}|{_CN_RUN}次(?=会议|全会|全体会议))",
     rf"(?P<ordinal>第(?:{_NUM}|{_CN_RUN})|(?m:^)[ \t\u3000]{{0,{MAX_CN}}}+{_CN_RUN}、|[(（]{_CN_RUN}[)）])",
     # Names: a number in quotes (“12345”, a campaign “3 1 1”) and a ranking (100强, 百强县).
     rf"(?P<quoted>(?<=[“\"「『])[{_D}](?:[ \u3000]{{0,2}}+[{_D}]){{0,{MAX_CN}}}+(?=[”\"」』]))",
     rf"(?P<rank>(?:{_NUM}|[{_CN}]{{1,4}}+)强(?![化调度大劲]))",
-    rf"(?P<pct>(?P<pct_pre>{_PRE})?(?P<pct_scale>[百千])分之(?P<pct_num>{_NUM}|{_CN_NUM})(?P<pct_post>{_POST})?)",
+    rf"(?P<pct>{_opt(f'(?P<pct_pre>{_PRE})')}(?P<pct_scale>[百千])分之(?P<pct_num>{_NUM}|{_CN_NUM})"
+    rf"{_opt(f'(?P<pct_post>{_POST})')})",
     # A fraction: 三分之一, 近三分之一. The denominator starts with a non-zero digit or numeral.
-    rf"(?P<frac>(?P<frac_pre>{_PRE})?(?P<frac_den>[1-9１-９][{_D}]{{0,{MAX_DIGITS}}}+"
-    rf"|[一二两三四五六七八九十百千万亿][{_CN}]{{0,{MAX_CN}}}+)分之(?P<frac_num>{_NUM}|{_CN_NUM})(?P<frac_post>{_POST})?)",
-    rf"(?P<q>(?P<q_pre>{_PRE})?(?P<q_num>{_NUM})(?P<q_approx0>{_INSIDE})?(?P<q_mult>{_SCALE})?"
-    rf"(?:(?P<q_unit1>{_UNIT}|{_PERCENT})?(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})(?P<q_mult2>{_SCALE})?)?"
-    rf"(?P<q_approx>{_INSIDE})?(?P<q_unit>{_UNIT}|{_PERCENT})?(?P<q_post>{_POST})?"
+    rf"(?P<frac>{_opt(f'(?P<frac_pre>{_PRE})')}(?P<frac_den>[1-9１-９][{_D}]{{0,{MAX_DIGITS}}}+"
+    rf"|[一二两三四五六七八九十百千万亿][{_CN}]{{0,{MAX_CN}}}+)分之(?P<frac_num>{_NUM}|{_CN_NUM})"
+    rf"{_opt(f'(?P<frac_post>{_POST})')})",
+    rf"(?P<q>{_opt(f'(?P<q_pre>{_PRE})')}(?P<q_num>{_NUM}){_opt(f'(?P<q_approx0>{_INSIDE})')}"
+    rf"{_opt(f'(?P<q_mult>{_SCALE})')}"
+    # A range's separator follows the first number or its unit, which holds no separator.
+    + _opt(rf"(?=[^—{_RANGE_CHARS}]{{0,{_LONGEST_UNIT}}}+[—{_RANGE_CHARS}])"
+           rf"{_opt(f'(?P<q_unit1>{_UNIT}|{_PERCENT})')}(?P<q_sep>{_RANGE})(?P<q_num2>{_NUM})"
+           rf"{_opt(f'(?P<q_mult2>{_SCALE})')}")
+    + rf"{_opt(f'(?P<q_approx>{_INSIDE})')}{_opt(f'(?P<q_unit>{_UNIT}|{_PERCENT})')}{_opt(f'(?P<q_post>{_POST})')}"
     # The first of a pair that shares its unit: 4.2和2.1个百分点, 5.2和4.9%.
-    rf"(?P<q_pair>(?=(?:[和与及、][{_D}]{{1,12}}+(?:[.．][{_D}]{{1,6}}+)?){{1,3}}"
-    rf"(?:个?百分点|{_PERCENT})))?)",
-    rf"(?P<c>(?P<c_pre>{_PRE})?(?P<c_num>{_CN_NUM})(?P<c_approx>{_INSIDE})?"
-    rf"(?:大(?P<c_noun>{_BIG_NOUN})|(?P<c_unit>{_UNIT}))(?P<c_post>{_POST})?)",
+    + _opt(rf"(?P<q_pair>(?=[和与及、])(?=(?:[和与及、][{_D}]{{1,12}}+(?:[.．][{_D}]{{1,6}}+)?){{1,3}}"
+           rf"(?:个?百分点|{_PERCENT})))") + ")",
+    rf"(?P<c>{_opt(f'(?P<c_pre>{_PRE})')}(?P<c_num>{_CN_NUM}){_opt(f'(?P<c_approx>{_INSIDE})')}"
+    rf"(?:大(?P<c_noun>{_BIG_NOUN})|(?P<c_unit>{_UNIT})){_opt(f'(?P<c_post>{_POST})')})",
 ]
 
 # Python's regex engine tries every alternative at every position, which made scanning cost
@@ -229,15 +277,53 @@ _GUARDS = {
 }
 
 
+# Where a character test is too weak (a digit starts ten alternatives), an alternative's guard is a
+# lookahead that every match of it satisfies, a cheap prefix of the alternative itself: the run of
+# digits before a date's 年月日, a time's colon or a code's dash, the numeral before a fraction's 分之.
+# Each holds whenever its alternative matches (checked by the same tests as the guards), so it only
+# rejects positions sooner. The possessive runs are right because the character after each run is
+# not in the run's class (a digit run ends where 年, a dash or 强 begins).
+_AFTER_PRE = _opt(_PRE)
+_LOOKAHEADS = {
+    "phone": rf"0[{_D}]{{2,3}}+[-－]|[(（]0|[48]00",
+    "drange": rf"[{_D}]{{1,4}}+{_opt('年度?')}(?:{_DATE_RANGE})",
+    "time": rf"[{_D}]{{1,2}}+[:：]",
+    "date": rf"[{_D}]{{1,4}}+[-/.年月日]",
+    "code": rf"[{_D}]{{1,{MAX_DIGITS}}}+[-/]",
+    "year": rf"[{_D}]{{4}}年|[〇零一二三四五六七八九]{{4}}年",
+    "session": rf"[{_CN}]{{1,{MAX_CN}}}+[届次]",
+    "ordinal": rf"第|[(（][{_CN}]|[ \t\u3000]{{0,{MAX_CN}}}+[{_CN}]{{1,{MAX_CN}}}+、",
+    # A rank's number is at most _NUM_LENGTH digits, separators and points, or 4 numerals.
+    "rank": rf"[{_D},.．{_CN}]{{1,{_NUM_LENGTH}}}+强",
+    "pct": rf"{_AFTER_PRE}[百千]分之",
+    # A denominator is at most MAX_DIGITS + 1 digits or MAX_CN + 1 numerals.
+    "frac": rf"{_AFTER_PRE}[{_D}{_CN}]{{1,{max(MAX_DIGITS, MAX_CN) + 1}}}+分之",
+}
+
+
 def _guarded(alternative: str) -> str:
-    guard = _GUARDS[re.match(r"\(\?P<(\w+)>", alternative).group(1)]
+    name = re.match(r"\(\?P<(\w+)>", alternative).group(1)
+    guard = _GUARDS[name]
+    if name in _LOOKAHEADS:
+        return f"(?={_LOOKAHEADS[name]}){alternative}"
     return alternative if guard is None else f"(?=[{guard}]){alternative}"
 
 
 _START = "[" + "".join(guard for guard in _GUARDS.values() if guard) + "]"
 # Possessive: brackets are not CJK, so giving back CJK characters could never find one.
 _DOCNUM_START = rf"[\u4e00-\u9fff]{{1,{_DOCNUM_PREFIX}}}+[{_OPEN}]{_YEAR4}"
-_BODY = "|".join(map(_guarded, _ALTERNATIVES))
+# At a digit the engine would still test the guard of each alternative in turn, and nine of them
+# cannot start with a digit: those come first, behind one test. This order differs from that of
+# _ALTERNATIVES only for alternatives that can never match at the same position, so the matches
+# are the same (tests compare the pattern with the plain alternation). ident and ref share no first
+# character with the alternatives they now precede; session, ordinal and pct now precede phone,
+# year and rank, but at a numeral a session's run ends in 届 or 次, an ordinal's in 、, a
+# percentage's 百 or 千 in 分之, a year's in 年 and a rank's in 强, and after ( an ordinal has a
+# numeral where a phone number has 0.
+_NOT_AT_DIGIT = ("word", "idiom", "plan", "docnum", "ident", "ref", "session", "ordinal", "pct")
+_BY_NAME = {re.match(r"\(\?P<(\w+)>", alternative).group(1): alternative for alternative in _ALTERNATIVES}
+_BODY = (f"(?![{_D}])(?:{'|'.join(_guarded(_BY_NAME[name]) for name in _NOT_AT_DIGIT)})|"
+         + "|".join(_guarded(alternative) for name, alternative in _BY_NAME.items() if name not in _NOT_AT_DIGIT))
 _PATTERN = re.compile(rf"(?={_START}|{_DOCNUM_START})(?:{_BODY})")
 # Most text has no bracketed year, so no document number can start at a CJK character there.
 _BRACKETED_YEAR = re.compile(rf"[{_OPEN}]{_YEAR4}")
@@ -351,56 +437,80 @@ _tuple = tuple.__new__
 _Q_GROUPS = ("q_pre", "q_num", "q_approx0", "q_mult", "q_unit1", "q_sep", "q_num2", "q_mult2", "q_approx", "q_unit",
              "q_post", "q_pair")
 _C_GROUPS = ("c_pre", "c_num", "c_approx", "c_noun", "c_unit", "c_post")
-# The groups of an alternative are numbered consecutively, the same in both patterns: one slice
-# of match.groups() is cheaper than looking each group up by name.
-_Q = slice(_PATTERN.groupindex["q_pre"] - 1, _PATTERN.groupindex["q_pair"])
-_C = slice(_PATTERN.groupindex["c_pre"] - 1, _PATTERN.groupindex["c_post"])
-assert [_PATTERN.groupindex[g] - 1 for g in _Q_GROUPS] == list(range(_Q.start, _Q.stop))
-assert [_PATTERN.groupindex[g] - 1 for g in _C_GROUPS] == list(range(_C.start, _C.stop))
+# Group numbers, the same in both patterns: match.group(*numbers) is cheaper than a lookup by name.
+_Q_INDEX = tuple(_PATTERN.groupindex[g] for g in _Q_GROUPS)
+_C_INDEX = tuple(_PATTERN.groupindex[g] for g in _C_GROUPS)
 assert _PATTERN.groupindex == _PATTERN_WITHOUT_DOCNUM_START.groupindex
+_gap_hint = _GAP_HINT.search
 _PAIR_UNIT = re.compile(rf"百分点|{_PERCENT}")
 
 
+_UNIT_NAMES = {"％": "%", "个百分点": "百分点"}
+
+
 def _unit(unit: str | None) -> str | None:
-    if unit == "％":
-        return "%"
-    return "百分点" if unit == "个百分点" else unit
+    return _UNIT_NAMES.get(unit, unit)
 
 
 def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
+    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post, pair = match.group(*_Q_INDEX)
     start, end = match.span()
-    span = text[start:end]
-    pre, number, approx0, mult, unit1, sep, number2, mult2, approx, unit, post, pair = match.groups()[_Q]
-    approx = approx0 or approx
-    unit = _unit(unit or unit1)
-    if pair is not None and unit is None:  # 4.2和2.1个百分点: the pair's unit is this number's too
+    if sep is not None:
+        return _arabic_range(match, text, offset)
+    # Without a range there is no unit before a separator (unit1): the unit is the one after.
+    if unit is not None:
+        if unit in _UNIT_NAMES:
+            unit = _UNIT_NAMES[unit]
+    elif pair is not None:  # 4.2和2.1个百分点: the pair's unit is this number's too
         unit = _unit(_PAIR_UNIT.search(text, end, end + MAX_REACH).group())
-    if sep:
-        if not (unit or mult or mult2) and _IDENTIFIER_LABEL.search(text, max(0, start - MAX_BEHIND), start):
-            return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "identifier"))
-        value = _scaled(number, mult or mult2)
-        value_max = _scaled(number2, mult2 or mult)
-        return _tuple(Mention, (start + offset, end + offset, span, value, value_max, unit, "range", "quantity"))
-    word = pre or approx or post
-    if not (unit or word or mult) and decimals(span) == 0:
-        kind = _bare_kind(text, start, end)
-        if kind != "quantity":
-            return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, kind))
-    qualifier = _QUALIFIER_OF[word] if word else _gap_qualifier(text, start)
+    word = pre or approx0 or approx or post
+    if word is not None:
+        qualifier = _QUALIFIER_OF[word]
+    else:
+        # With no unit, word or scale the span is the number alone, whose decimal point (if any)
+        # is followed by digits: no point is decimals(span) == 0.
+        if unit is None and mult is None and "." not in number and "．" not in number:
+            kind = _bare_kind(text, start, end)
+            if kind != "quantity":
+                return _tuple(Mention, (start + offset, end + offset, number, None, None, None, None, kind))
+        if _gap_hint(text, start - MAX_BEHIND if start > MAX_BEHIND else 0, start) is None:
+            qualifier = "exact"  # most numbers: no lower-bound word within reach (_gap_qualifier's first test)
+        else:
+            qualifier = _gap_qualifier(text, start)
     try:
         value = float(number)  # the common case: ASCII or full-width digits, no separator
     except ValueError:
         value = parse_arabic(number)
-    if mult:
+    if mult is not None:
         value *= SCALES[mult]
-    return _tuple(Mention, (start + offset, end + offset, span, value, None, unit, qualifier, "quantity"))
+    return _tuple(Mention, (start + offset, end + offset, match.group(), value, None, unit, qualifier, "quantity"))
+
+
+def _arabic_range(match: re.Match[str], text: str, offset: int) -> Mention:
+    """A range (2至3人, 1-2万元), or an identifier after its label (编号1-2)."""
+    _, number, _, mult, unit1, _, number2, mult2, _, unit, _, pair = match.group(*_Q_INDEX)
+    start, end = match.span()
+    span = match.group()
+    unit = _unit(unit or unit1)
+    if pair is not None and unit is None:
+        unit = _unit(_PAIR_UNIT.search(text, end, end + MAX_REACH).group())
+    if not (unit or mult or mult2) and _IDENTIFIER_LABEL.search(text, max(0, start - MAX_BEHIND), start):
+        return _tuple(Mention, (start + offset, end + offset, span, None, None, None, None, "identifier"))
+    value = _scaled(number, mult or mult2)
+    value_max = _scaled(number2, mult2 or mult)
+    return _tuple(Mention, (start + offset, end + offset, span, value, value_max, unit, "range", "quantity"))
 
 
 def _chinese_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
     start, end = match.span()
-    pre, number, approx, noun, unit, post = match.groups()[_C]
+    pre, number, approx, noun, unit, post = match.group(*_C_INDEX)
     word = pre or approx or post
-    qualifier = _QUALIFIER_OF[word] if word else _gap_qualifier(text, start)
+    if word:
+        qualifier = _QUALIFIER_OF[word]
+    elif _gap_hint(text, start - MAX_BEHIND if start > MAX_BEHIND else 0, start) is None:
+        qualifier = "exact"
+    else:
+        qualifier = _gap_qualifier(text, start)
     return _tuple(Mention, (start + offset, end + offset, text[start:end], parse_chinese(number), None,
                             _unit(noun or unit), qualifier, "quantity"))
 
@@ -477,6 +587,10 @@ _HANDLERS = {
 }
 # Every alternative has its handler, and every kind a handler emits is declared.
 assert set(_HANDLERS) == {name for name in _PATTERN.groupindex if "_" not in name}
+# By group number: an alternative's own group closes last, so it is the match's lastindex.
+_HANDLER_AT: list = [None] * (_PATTERN.groups + 1)
+for _name, _handler in _HANDLERS.items():
+    _HANDLER_AT[_PATTERN.groupindex[_name]] = _handler
 
 
 
@@ -497,8 +611,8 @@ def _scan_window(text: str, pos: int, offset: int, final: bool) -> Generator[Men
     year, so the pattern that admits such starts is used only from there: everywhere else the
     cheaper one finds the same matches.
     """
-    handlers = _HANDLERS
-    fast, full = _PATTERN_WITHOUT_DOCNUM_START.search, _PATTERN.search
+    handlers = _HANDLER_AT
+    fast, full = _PATTERN_WITHOUT_DOCNUM_START.finditer, _PATTERN.search
     brackets = [b.start() for b in _BRACKETED_YEAR.finditer(text, pos)]
     brackets.append(len(text) + _DOCNUM_PREFIX)  # a sentinel: no zone after the text
     limit = len(text) if final else len(text) - MAX_REACH
@@ -507,16 +621,26 @@ def _scan_window(text: str, pos: int, offset: int, final: bool) -> Generator[Men
         while brackets[index] <= pos:
             index += 1
         zone = brackets[index] - _DOCNUM_PREFIX
-        if pos >= zone:
+        if pos >= zone:  # within reach of a bracketed year: one search per match
             match = full(text, pos)
+            if match is None or match.start() >= limit:
+                break
+            resume = pos = match.end()
+            yield handlers[match.lastindex](match, text, offset)
+            continue
+        # Before the zone, one pass of the fast pattern: finditer resumes each search where the
+        # last match ended, as a search from pos would, without a call from Python per match.
+        stop = min(zone, limit)
+        for match in fast(text, pos):
+            if match.start() >= stop:
+                break
+            resume = pos = match.end()
+            yield handlers[match.lastindex](match, text, offset)
         else:
-            match = fast(text, pos)
-            if match is not None and match.start() >= zone:
-                match = full(text, zone)
-        if match is None or match.start() >= limit:
+            break  # no match after pos
+        if match.start() < zone:  # past the limit
             break
-        resume = pos = match.end()
-        yield handlers[match.lastgroup](match, text, offset)
+        pos = max(pos, zone)  # a match at or after the zone: search again from it with the full pattern
     return max(resume, limit)
 
 

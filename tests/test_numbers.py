@@ -581,3 +581,16 @@ def test_a_zero_denominator_is_no_fraction(text):
 def test_decimals_as_printed(text, places):
     """Half a unit of the last printed decimal is every rate check's tolerance: full-width points count too."""
     assert numbers.decimals(text) == places
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(alphabet="abcd", min_size=1, max_size=4), min_size=1, max_size=12),
+       st.text(alphabet="abcdx", max_size=60))
+def test_literal_alternation_prefers_as_the_alternation_longest_first(words, text):
+    """The trie matches what the alternation sorted longest first matches, in the same order of
+    preference, also when what follows makes the engine give back characters (the b after it)."""
+    trie = numbers.literal_alternation(words)
+    plain = "|".join(sorted(dict.fromkeys(words), key=len, reverse=True))
+    for tail in ("", "b", "(?:b|)c"):
+        assert ([m.span() for m in re.finditer(f"(?:{trie}){tail}", text)]
+                == [m.span() for m in re.finditer(f"(?:{plain}){tail}", text)])
