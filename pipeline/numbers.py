@@ -107,7 +107,8 @@ _YEAR4 = rf"(?:[1１][9９]|[2２][0０])[{_D}]{{2}}"
 COUNTERS = sorted(
     """个月 人次 户次 件次 平方公里 平方米 公里 千米 公顷 公斤 千克 小时 分钟 个百分点 百分点 美元
     个 名 人 户 项 件 类 种 年 岁 元 次 位 家 所 座 处 条 份 支 队 批 台 辆 套 张 本 篇
-    场 天 秒 米 亩 吨 斤 倍 间 栋 幢 层 床 期 轮 届 部 块 辆 株 头 只 匹 棵 宗 笔 口 眼 所 克 ℃""".split(),
+    场 天 秒 米 亩 吨 斤 倍 间 栋 幢 层 床 期 轮 届 部 块 辆 株 头 只 匹 棵 宗 笔 口 眼 所 克 ℃
+    個 戶 項 類 種 歲 處 條 張 場 間 層 輛 頭 隻 畝 噸 萬元 億元""".split(),
     key=len,
     reverse=True,
 )
@@ -151,7 +152,10 @@ _PERCENT = "[%％‰]"
 _LONGEST_UNIT = max(map(len, [*COUNTERS, *PLACE_NOUNS]))
 # Scales after Arabic digits, compound ones first so that 2万亿 is one number (2 * 10^12).
 SCALES = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "十亿": 10**9, "千万": 10**7, "百万": 10**6,
-          "十万": 10**5, "万": 10**4, "亿": 10**8}
+          "十万": 10**5, "万": 10**4, "亿": 10**8,
+          # The traditional forms (Taiwan, Hong Kong, and pages converted to them: 4.71億元).
+          "萬億": 10**12, "千億": 10**11, "百億": 10**10, "十億": 10**9, "千萬": 10**7, "百萬": 10**6, "十萬": 10**5,
+          "萬": 10**4, "億": 10**8}
 _SCALE = "|".join(SCALES)
 
 # Set phrases built from numerals. They are words, not quantities; the lookaheads
@@ -201,9 +205,22 @@ def gap_qualifier_pattern(table: dict[str, dict[str, str]]) -> tuple[re.Pattern[
 
 _GAP_QUALIFIER, _GAP_HINT = gap_qualifier_pattern(QUALIFIER_WORDS)
 # A bare number right after one of these labels is an identifier (QQ：12345678, 邮编830063).
-_IDENTIFIER_LABEL = re.compile(r"(?:QQ群?号?|qq|邮编|邮政编码|编号|代码|证号|备案号|许可证|登记号|注册号|账号|卡号)"
+_IDENTIFIER_LABEL = re.compile(r"(?:QQ群?号?|qq|邮编|邮政编码|编号|代码|证号|备案号|许可证|登记号|注册号|账号|卡号"
+                               r"|标识码)"
                                r"[:：\s]{0,2}$")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+_HOTLINE_LABEL = re.compile(r"热线[:：\s]{0,2}$")  # 政务服务便民热线:12345
+# After a bare number: the blank and the 年, 月 or 日 of a date written with blanks between its parts.
+_SPACED_DATE_PART = re.compile(r"[ \u3000]{1,2}(年度|年|月|日)")
+_LIST_MARKER = re.compile(r"[.．](?![0-9０-９])")  # 1.紧抓产业: a list item's number, not 1.5
+
+
+def _at_line_start(text: str, start: int) -> bool:
+    """Only blanks (at most a few) between the start of the line, or of the text, and `start`: looked at
+    within a bounded reach, so that the scan stays linear."""
+    reach = text[max(0, start - 4):start]
+    blanks = reach.rstrip(" \t\u3000")
+    return blanks.endswith("\n") or (blanks == "" and start == len(reach))
 _MIN_IDENTIFIER_DIGITS = 11  # a bare run this long with no unit is a code, not a count (10 digits can be a population)
 # Province abbreviations that open a licence number (新B2-20050008, 京ICP备12345678号).
 _PROVINCES = set("京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵黔云滇陕甘陇青蒙桂藏宁新港澳台")
@@ -407,12 +424,26 @@ def _looks_like_name(text: str, start: int, end: int) -> bool:
 
 def _bare_kind(text: str, start: int, end: int) -> str:
     """What a bare integer with no unit or qualifier is: a name glued into one (长江265基金会), an
-    identifier (a long code, a QQ or postcode after its label, part of an e-mail address), a mobile
-    phone number, or else a quantity that must be accounted for."""
+    identifier (a long code, a QQ or postcode after its label, part of an e-mail address, a run that
+    opens with a zero), a mobile phone number or a hotline, a part of a date written with blanks
+    (2022 年 9 月 16 日), a list item's number at the start of its line (1.紧抓产业), or else a quantity
+    that must be accounted for."""
     if _looks_like_name(text, start, end):
         return "name"
     digits = end - start
     before = text[start - 1] if start > 0 else ""
+    part = _SPACED_DATE_PART.match(text, end)
+    if part and text[start:end].isdigit():
+        value = int(text[start:end].translate(_FULLWIDTH))
+        if (part.group(1) in ("年", "年度") and digits == 4 and 1900 <= value <= 2099) \
+                or (part.group(1) == "月" and 1 <= value <= 12) or (part.group(1) == "日" and 1 <= value <= 31):
+            return "year" if part.group(1).startswith("年") else "date"
+    if _LIST_MARKER.match(text, end) and _at_line_start(text, start):
+        return "ordinal"
+    if digits >= 2 and text[start] in "0０" and text[start:end].isdigit():
+        return "identifier"
+    if _HOTLINE_LABEL.search(text, max(0, start - MAX_BEHIND), start):
+        return "phone"
     if digits >= _MIN_IDENTIFIER_DIGITS and text[start:end].isdigit():  # 12,345,678,901 stays a count
         return "phone" if digits == 11 and _MOBILE.fullmatch(text, start, end) else "identifier"
     if text[end:end + 1] == "@" or ("A" <= before <= "Z" or "a" <= before <= "z"):
@@ -472,7 +503,8 @@ def _arabic_quantity(match: re.Match[str], text: str, offset: int) -> Mention:
         if unit is None and mult is None and "." not in number and "．" not in number:
             kind = _bare_kind(text, start, end)
             if kind != "quantity":
-                return _tuple(Mention, (start + offset, end + offset, number, None, None, None, None, kind))
+                year = float(number.translate(_FULLWIDTH)) if kind == "year" else None  # as 2022年 has
+                return _tuple(Mention, (start + offset, end + offset, number, year, None, None, None, kind))
         if _gap_hint(text, start - MAX_BEHIND if start > MAX_BEHIND else 0, start) is None:
             qualifier = "exact"  # most numbers: no lower-bound word within reach (_gap_qualifier's first test)
         else:

@@ -594,3 +594,34 @@ def test_literal_alternation_prefers_as_the_alternation_longest_first(words, tex
     for tail in ("", "b", "(?:b|)c"):
         assert ([m.span() for m in re.finditer(f"(?:{trie}){tail}", text)]
                 == [m.span() for m in re.finditer(f"(?:{plain}){tail}", text)])
+
+
+# Kinds met in the related texts of issue 23 (real sentences; raw/related/ and the search corpus's pages).
+@pytest.mark.parametrize("text, expected", [
+    # 保山市发展和改革委员会, 2023: a date written with blanks between its parts, and a year before 年度
+    ("(二)2022 年 9 月 16 日,市易地扶贫搬迁攻坚战指挥部下发",
+     [("(二)", "ordinal"), ("2022", "year"), ("9", "date"), ("16", "date")]),
+    ("基础设施2023 年度,投入衔接资金2342万元", [("2023", "year"), ("2342万元", "quantity")]),
+    # the same reply: a proposal's number in brackets, and a list item's number at the start of its line
+    ("的提案(05020053),已交市发展改革委", [("05020053", "identifier")]),
+    ("(三)抓实搬迁群众增收\n1.紧抓产业促增收", [("(三)", "ordinal"), ("1", "ordinal")]),
+    # a provincial portal's footer: a hotline and a site code
+    ("政务服务便民热线:12345 政府网站标识码:5300000033", [("12345", "phone"), ("5300000033", "identifier")]),
+])
+def test_kinds_met_in_the_related_texts(text, expected):
+    assert [(m.text, m.kind) for m in iter_mentions(text) if m.kind != "word"] == expected
+
+
+@pytest.mark.parametrize("text, value, unit", [
+    ("芒寬鄉共有13459戶", 13459, "戶"),  # 芒宽乡乡情简介, in traditional characters
+    ("投資4.71億元", 471_000_000, "元"),
+    ("共獲得5000萬元獎補", 50_000_000, "元"),
+])
+def test_traditional_counters_and_scales(text, value, unit):
+    [mention] = [m for m in iter_mentions(text) if m.kind == "quantity"]
+    assert (mention.value, mention.unit) == (value, unit)
+
+
+@pytest.mark.parametrize("text", ["共30 年", "1.5万元", "第1.2条", "面积13 月"])
+def test_a_blank_or_a_point_alone_does_not_make_a_date_or_an_ordinal(text):
+    assert all(m.kind not in ("date", "year", "ordinal") or m.text.startswith("第") for m in iter_mentions(text))

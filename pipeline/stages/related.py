@@ -114,6 +114,10 @@ def resolve(resolver: Resolver, catalog: dict, entry: dict, sentences: list[dict
         if mention is None:
             continue
         index = index_of[mention.char_start]
+        if mention.kind != "quantity":
+            resolver.errors.append(f"non-figure {spec['find']!r}: {mention.text!r} is a {mention.kind}, which the "
+                                   "tokenizer already accounts for; remove the entry")
+            continue
         if index in claims:
             resolver.errors.append(f"non-figure {spec['find']!r}: {mention.text!r} is already claimed by "
                                    f"{claims[index][0]}")
