@@ -209,3 +209,24 @@ def test_a_broken_document_is_one_named_error(project, tmp_path, case, spoil, co
     assert result.returncode == code and DOCUMENT_ID in result.stderr and expected in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
     record("clear error", f"a related document: {case}", f"exit {code}")
+
+
+def test_a_changed_number_in_another_text_propagates_to_its_pairs(project, tmp_path):
+    """The other texts obey the letter's rule: a changed number (with the manifest entry recorded anew)
+    changes the published figure and its pairs, or fails a named check; it is never silently kept."""
+    add_document(project)
+    entry_path = project / "raw" / "manifest.yaml"
+    changed = TEXT.replace("1200户", "1300户").encode("utf-8")
+    (project / "raw" / "related" / f"{DOCUMENT_ID}.txt").write_bytes(changed)
+    manifest = yaml.safe_load(entry_path.read_text(encoding="utf-8"))
+    manifest["related_documents"][-1].update(sha256=hashlib.sha256(changed).hexdigest(), bytes=len(changed))
+    entry_path.write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = build(project, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    pairs = read_table(tmp_path / "out" / "parquet" / "corroborations.parquet")
+    pair = pairs[(pairs["document_id"] == DOCUMENT_ID) & (pairs["figure_id"] == "households")].iloc[0]
+    assert (pair["other_value"], pair["other_quote"]) == (1300, "1300户")
+    figures = read_table(tmp_path / "out" / "parquet" / "related_figures.parquet")
+    figures = figures.set_index(["document_id", "figure_id"])
+    assert "1,300 households" in figures.loc[(DOCUMENT_ID, "households"), "sentence_en"]
+    record("mutation suite", f"{DOCUMENT_ID}: 1200户 -> 1300户 (manifest recorded anew)", "propagated")
