@@ -10,7 +10,7 @@ OUT    := output
 
 # Modules every stage imports; a change to one reruns every stage after ingest.
 COMMON := pipeline/__init__.py pipeline/config.py pipeline/errors.py pipeline/yaml_input.py pipeline/model_errors.py \
-	pyproject.toml
+	pipeline/corroborations.py pyproject.toml
 # How the catalogs are read and validated: every stage that reads a catalog depends on these.
 CATALOG := pipeline/metadata.py pipeline/catalog_models.py pipeline/expressions.py pipeline/checks.py pipeline/numbers.py
 
@@ -64,7 +64,7 @@ $(BUILD)/tables/.done: $(BUILD)/extract.json $(BUILD)/related.json pipeline/stag
 $(BUILD)/checks.parquet: $(BUILD)/tables/.done pipeline/stages/validate.py pipeline/checks.py pipeline/crosschecks.py \
 		pipeline/reference.py pipeline/stages/tables.py pipeline/arrow.py $(CATALOG) pipeline/translation.py \
 		pipeline/catalog/checks.yaml pipeline/catalog/translations.yaml pipeline/entities.py pipeline/catalog/glossary.yaml \
-		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml pipeline/corroborations.py $(wildcard schemas/*.py) \
+		pipeline/catalog/tables.yaml pipeline/catalog/figures.yaml $(wildcard schemas/*.py) \
 		$(COMMON)
 	$(call queue,validate)
 
