@@ -231,3 +231,26 @@ def test_a_changed_number_in_another_text_propagates_to_its_pairs(project, tmp_p
     figures = figures.set_index(["document_id", "figure_id"])
     assert "1,300 households" in figures.loc[(DOCUMENT_ID, "households"), "sentence_en"]
     record("mutation suite", f"{DOCUMENT_ID}: 1200户 -> 1300户 (manifest recorded anew)", "propagated")
+
+
+@pytest.mark.parametrize("source_file", ["related/../manifest.yaml", "../pyproject.toml", "/etc/passwd",
+                                         "related/sub/x.txt", "related/.hidden.txt", "other/x.txt"])
+def test_a_release_ships_only_a_plain_file_of_raw_that_the_dataset_names(source_file):
+    """documents.source_file comes from the dataset, which is outside input: a path out of raw/ and
+    raw/related/ is never read or written into the release, whatever hash the row records."""
+    from pipeline.errors import InputError
+    from pipeline.release.build import shipped_source
+
+    with pytest.raises(InputError, match="was not built from a raw file"):
+        shipped_source(Path("output"), source_file, "0" * 64)
+    manifest = yaml.safe_load(config.MANIFEST.read_text(encoding="utf-8"))
+    entry = manifest["related_documents"][0]
+    name = f"related/{entry['file']}"
+    assert shipped_source(Path("output"), name, entry["sha256"]) == config.RAW_DIR / "related" / entry["file"]
+
+
+def test_only_a_web_address_from_a_table_becomes_a_link_on_the_page():
+    from pipeline.site import web_link
+
+    assert web_link("https://longyang.gov.cn/info/1938/6758109.htm").startswith("https://")
+    assert web_link("javascript:alert(1)") == web_link("file:///etc/passwd") == web_link(None) == ""

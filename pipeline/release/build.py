@@ -18,11 +18,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import duckdb
 import pyarrow.parquet as pq
@@ -88,10 +89,7 @@ def check_duckdb(path: Path, version: str) -> None:
 
 def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int) -> None:
     documents = tables["documents"].iloc[0].to_dict()
-    raw = config.RAW_DIR / documents["source_file"]
-    if not raw.is_file() or archive.sha256_bytes(raw.read_bytes()) != documents["raw_sha256"]:
-        raise InputError(f"{dataset}/ was not built from a raw file in {config.RAW_DIR}/ with the hash it records "
-                         f"({documents['raw_sha256'][:12]}…); a release ships the source it was built from.")
+    raw = shipped_source(dataset, documents["source_file"], documents["raw_sha256"])
     manifest = load_manifest()
     released = datetime.fromtimestamp(epoch, UTC).date().isoformat()
     for sub in ("parquet", "csv"):
@@ -99,7 +97,7 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     (staging / "raw").mkdir()
     shutil.copyfile(raw, staging / "raw" / raw.name)
     related = related_sources(dataset, tables)
-    for name, path in related.items():
+    for name, (path, _) in related.items():
         (staging / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, staging / "raw" / name)
     shutil.copyfile(config.MANIFEST, staging / "raw" / "manifest.yaml")
@@ -121,8 +119,7 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
                                             encoding="utf-8")
     files = {**EXTRA_FILES, f"raw/{raw.name}": f"The source text, byte for byte: {manifest['title_zh']}.",
              **{f"raw/{name}": f"A related text, byte for byte as retrieved (documents.document_id {document_id}); "
-                               "raw/manifest.yaml says where and how." for name, document_id in
-                zip(related, tables["documents"]["document_id"].iloc[1:], strict=True)},
+                               "raw/manifest.yaml says where and how." for name, (_, document_id) in related.items()},
              archive_name: f"The pipeline's source: `git archive` of commit {commit}, every tracked file; "
                            "`tar xf` it and run `make dataset` to rebuild the tables."}
     created = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -133,17 +130,29 @@ def stage(dataset: Path, staging: Path, tables: dict, changelog: str, epoch: int
     archive.normalize(staging, epoch)
 
 
-def related_sources(dataset: Path, tables: dict) -> dict[str, Path]:
-    """{path under raw/: file} of every related document the dataset was built from, each checked against the
-    hash the dataset records, in documents order."""
-    sources = {}
-    for row in tables["documents"].iloc[1:].itertuples():
-        path = config.RAW_DIR / row.source_file
-        if not path.is_file() or path.is_symlink() or archive.sha256_bytes(path.read_bytes()) != row.raw_sha256:
-            raise InputError(f"{dataset}/ was not built from raw/{row.source_file} with the hash it records "
-                             f"({row.raw_sha256[:12]}…); a release ships the sources it was built from.")
-        sources[row.source_file] = path
-    return sources
+def related_sources(dataset: Path, tables: dict) -> dict[str, tuple[Path, str]]:
+    """{path under raw/: (file, document_id)} of every related document the dataset was built from, in
+    documents order, each checked as shipped_source checks the letter."""
+    return {row.source_file: (shipped_source(dataset, row.source_file, row.raw_sha256), row.document_id)
+            for row in tables["documents"].iloc[1:].itertuples()}
+
+
+# What a dataset may name as its source: a plain file name in raw/, or in raw/related/ for a related text.
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}")
+
+
+def shipped_source(dataset: Path, source_file: str, sha256: str) -> Path:
+    """The raw file a dataset's documents row names, before it ships: the row comes from outside, so its name
+    must be a plain file name in raw/ or raw/related/ (never a path out of them, never a link), and the file
+    must be within the raw size limit and have the hash the row records."""
+    parts = PurePosixPath(source_file).parts
+    named = (len(parts) == 1 or (len(parts) == 2 and parts[0] == "related")) and _SOURCE_NAME.fullmatch(parts[-1])
+    path = config.RAW_DIR.joinpath(*parts) if named else None
+    if path is None or path.is_symlink() or not path.is_file() or path.stat().st_size > config.MAX_RAW_BYTES \
+            or archive.sha256_bytes(path.read_bytes()) != sha256:
+        raise InputError(f"{dataset}/ was not built from a raw file in {config.RAW_DIR}/ with the hash it records "
+                         f"({source_file!r}, {sha256[:12]}…); a release ships the source it was built from.")
+    return path
 
 
 @contextlib.contextmanager

@@ -73,11 +73,11 @@ def dataset_card(tables: dict[str, pd.DataFrame], documents: dict[str, Any], man
         httpfs_package=HTTPFS_PACKAGE, duckdb_version=duckdb.__version__,
         discrepancies=discrepancies(tables), changelog=changelog.replace("## ", "### ", 1),
         apa=citation.apa(released), source_apa=citation.source_apa(), bibtex=citation.bibtex(released),
-        summary=summary.render(facts, tables["documents"].iloc[0]), related=related_sources(tables, manifest),
+        summary=summary.render(facts, tables["documents"].iloc[0]), related=related_texts(tables, manifest),
     ).rstrip() + "\n"
 
 
-def related_sources(tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> list[dict[str, Any]]:
+def related_texts(tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """The other texts the release holds in raw/related/, each with its pairs and its licence note."""
     notes = {entry["document_id"]: " ".join(entry["licence_note"].split())
              for entry in manifest.get("related_documents", [])}

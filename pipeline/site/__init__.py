@@ -83,6 +83,12 @@ LEAD_ZH = {"same": "亦见", "differs": "亦见(数值不同)", "different_perio
            "different_scope": "其他范围见", "context": "相关数字见"}
 
 
+def web_link(url: object) -> str:
+    """An address from a published table as a link's target: only a web address, never javascript: or a
+    file, since the table comes from outside the page; empty otherwise."""
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
+
+
 def also_reported(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
     """{fact_id: the other documents' figures paired with it}, each with its document, value and status, for the
     figure's card: "also reported as … by …, date"."""
@@ -101,14 +107,16 @@ def also_reported(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
             "source_en": (f"by {document['publisher_en']} " if not values.blank(document["publisher_en"]) else "")
                          + f"in “{document['title_en']}”",
             "date": values.text(document["publication_date"]) or "undated",
-            "difference": values.number(pair["difference"]) if not values.blank(pair["difference"]) else ""})
+            "difference": values.number(pair["difference"]) if not values.blank(pair["difference"]) else "",
+            "link": web_link(document["source_url"])})
     return result
 
 
-def other_reports(tables: dict[str, pd.DataFrame], facts: pd.DataFrame) -> list[dict]:
-    """Each related document with its pairs, in documents order, for the page's section on other reports."""
+def other_reports(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, also: dict[str, list[dict]]) -> list[dict]:
+    """Each related document with its pairs (`also`, by fact), in documents order, for the page's section on
+    other reports."""
     by_document = {}
-    for pairs in also_reported(tables).values():
+    for pairs in also.values():
         for pair in pairs:
             fact = facts.loc[pair["fact_id"]]
             by_document.setdefault(pair["document_id"], []).append(
@@ -119,7 +127,8 @@ def other_reports(tables: dict[str, pd.DataFrame], facts: pd.DataFrame) -> list[
         pairs = by_document.get(document["document_id"], [])
         statuses = list(dict.fromkeys(pair["status"] for pair in pairs))
         labels = metadata.label_vocabularies()["corroboration_status"]
-        result.append({"document": document, "pairs": pairs, "statuses": [labels[status] for status in statuses]})
+        result.append({"document": document, "pairs": pairs, "statuses": [labels[status] for status in statuses],
+                       "link": web_link(document["source_url"])})
     return result
 
 
@@ -166,9 +175,10 @@ def english(sentence: dict, mentions: list[dict], facts: pd.DataFrame) -> Markup
     return Markup(translation.render(entry, slots, reference.romanize, wrap=wrap, escape=html.escape))
 
 
-def reading_view(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, areas: pd.DataFrame) -> list[dict]:
-    """The letter's sections, each with its sentences in both languages and the cards of their figures."""
-    also = also_reported(tables)
+def reading_view(tables: dict[str, pd.DataFrame], facts: pd.DataFrame, areas: pd.DataFrame,
+                 also: dict[str, list[dict]]) -> list[dict]:
+    """The letter's sections, each with its sentences in both languages and the cards of their figures (with
+    the other texts' figures paired with them, `also`)."""
     sections = tables["sections"].set_index("section_id")
     mentions = records(tables["mentions"].sort_values("char_start"))
     by_sentence: dict[str, list[dict]] = {}
@@ -289,6 +299,7 @@ def classes(*names: str) -> str:
 def page(tables: dict[str, pd.DataFrame], text: str, link_base: str) -> str:
     """The page, with its schema.org Dataset description (JSON-LD) at the end of <head>."""
     facts = tables["facts"].set_index("fact_id")
+    also = also_reported(tables)
     places = tables["places"]
     areas = places[places["admin_code"].notna()].drop_duplicates("admin_code").set_index("admin_code")
     for sentence in tables["sentences"].itertuples():
@@ -306,8 +317,8 @@ def page(tables: dict[str, pd.DataFrame], text: str, link_base: str) -> str:
         headline=[{"fact_id": f, "value": values.fact_value(facts.loc[f]), "fact": facts.loc[f]}
                   for f in HEADLINE_FACTS if f in facts.index],
         fact_count=len(facts), sentence_count=len(tables["sentences"]),
-        reading=reading_view(tables, facts, areas), charts=charts.charts(tables, facts),
-        others=other_reports(tables, facts),
+        reading=reading_view(tables, facts, areas, also), charts=charts.charts(tables, facts),
+        others=other_reports(tables, facts, also),
         tables=[table_view(name, tables[name], facts, areas, link_base) for name in metadata.tables()],
         checks=checks, quotes=facts["quote"].to_dict())
 

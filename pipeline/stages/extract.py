@@ -114,6 +114,7 @@ class Resolver:
         self.text = text
         self.mentions = mentions
         self.skeleton = Skeleton(text, mentions, sections)
+        self.index_of = {m.char_start: i for i, m in enumerate(mentions)}
         self.errors: list[str] = []
 
     def one(self, pattern: str, section: str, who: str) -> Mention | None:
@@ -127,6 +128,27 @@ class Resolver:
             self.errors.append(f"{who}: anchor {pattern!r} in {section} matched {count}")
             return None
         return self.mentions[self.skeleton.by_start[matches[0].start(1)]]
+
+    def figure(self, pattern: str, section: str, who: str, unit: str, claims: dict, owner: str) -> Mention | None:
+        """The one quantity an anchor points at, counted in `unit` and not yet claimed; it is claimed for `owner`
+        ({mention index: (owner, None)}). The letter's figures and the other texts' are found by this one rule."""
+        mention = self.one(pattern, section, who)
+        if mention is None:
+            return None
+        if mention.kind != "quantity":
+            self.errors.append(f"{who}: anchor points at {mention.text!r}, a {mention.kind}, not a quantity")
+            return None
+        counters = metadata.figures()["units"][unit]["counters"]
+        if mention.unit not in counters:
+            self.errors.append(f"{who}: {mention.text!r} at [{mention.char_start}:{mention.char_end}] is counted in "
+                               f"{mention.unit!r}, which does not fit unit {unit!r} (expects {counters})")
+            return None
+        index = self.index_of[mention.char_start]
+        if index in claims:
+            self.errors.append(f"{who}: {mention.text!r} is already claimed by {claims[index][0]}")
+            return None
+        claims[index] = (owner, None)
+        return mention
 
     def phrase(self, pattern: str, section: str, who: str) -> tuple[re.Match[str], Mention | None] | None:
         """The one place a phrase matches; with its mention when the pattern marks one with `{}`."""
@@ -149,29 +171,12 @@ class Resolver:
 
 def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[int, tuple[str, str]]]:
     """Match each catalog figure to its mention. Returns facts and {mention index: (claim, note)}."""
-    units = catalog["units"]
     facts, claims = [], {}
-    index_of = {m.char_start: i for i, m in enumerate(resolver.mentions)}
     for entry in catalog["facts"]:
         who = f"{entry['fact_id']} ({entry['metric_en']})"
-        mention = resolver.one(entry["find"], entry["section"], who)
+        mention = resolver.figure(entry["find"], entry["section"], who, entry["unit"], claims, entry["fact_id"])
         if mention is None:
             continue
-        if mention.kind != "quantity":
-            resolver.errors.append(f"{who}: anchor points at {mention.text!r}, a {mention.kind}, not a quantity")
-            continue
-        counters = units[entry["unit"]]["counters"]
-        if mention.unit not in counters:
-            resolver.errors.append(
-                f"{who}: {mention.text!r} at [{mention.char_start}:{mention.char_end}] is counted in "
-                f"{mention.unit!r}, which does not fit unit {entry['unit']!r} (expects {counters})"
-            )
-            continue
-        index = index_of[mention.char_start]
-        if index in claims:
-            resolver.errors.append(f"{who}: {mention.text!r} is already claimed by {claims[index][0]}")
-            continue
-        claims[index] = (entry["fact_id"], None)
         table = entry["table"]
         facts.append({
             "fact_id": entry["fact_id"],
@@ -198,7 +203,7 @@ def resolve_facts(resolver: Resolver, catalog: dict) -> tuple[list[dict], dict[i
     for entry in catalog.get("non_figures", []):
         mention = resolver.one(entry["find"], entry["section"], f"non-figure {entry['find']!r}")
         if mention is not None:
-            claims[index_of[mention.char_start]] = (entry["kind"], entry["reason"])
+            claims[resolver.index_of[mention.char_start]] = (entry["kind"], entry["reason"])
     return facts, claims
 
 

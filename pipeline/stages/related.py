@@ -75,24 +75,13 @@ def catalog_of(entry: dict) -> dict:
 
 def resolve(resolver: Resolver, catalog: dict, entry: dict, sentences: list[dict]) -> tuple[list[dict], dict]:
     """Each declared figure's mention, period and area; and the claims that account for mentions."""
-    units = metadata.figures()["units"]
-    index_of = {m.char_start: i for i, m in enumerate(resolver.mentions)}
     sentence_at = SpanIndex(sentences)
     figures, claims = [], {}
     for spec in catalog["figures"]:
         who = f"{spec['figure_id']} ({spec['metric_en']})"
-        mention = resolver.one(spec["find"], SECTION, who)
+        mention = resolver.figure(spec["find"], SECTION, who, spec["unit"], claims, spec["figure_id"])
         if mention is None:
             continue
-        if mention.kind != "quantity" or mention.unit not in units[spec["unit"]]["counters"]:
-            resolver.errors.append(f"{who}: anchor points at {mention.text!r}, a {mention.kind} counted in "
-                                   f"{mention.unit!r}, which is not a quantity in unit {spec['unit']!r}")
-            continue
-        index = index_of[mention.char_start]
-        if index in claims:
-            resolver.errors.append(f"{who}: {mention.text!r} is already claimed by {claims[index][0]}")
-            continue
-        claims[index] = (spec["figure_id"], None)
         sentence = sentence_at.at(mention.char_start)
         figure = {
             "document_id": entry["document_id"], "figure_id": spec["figure_id"],
@@ -113,7 +102,7 @@ def resolve(resolver: Resolver, catalog: dict, entry: dict, sentences: list[dict
         mention = resolver.one(spec["find"], SECTION, f"non-figure {spec['find']!r}")
         if mention is None:
             continue
-        index = index_of[mention.char_start]
+        index = resolver.index_of[mention.char_start]
         if mention.kind != "quantity":
             resolver.errors.append(f"non-figure {spec['find']!r}: {mention.text!r} is a {mention.kind}, which the "
                                    "tokenizer already accounts for; remove the entry")
