@@ -138,7 +138,7 @@ def related_sources(dataset: Path, tables: dict) -> dict[str, tuple[Path, str]]:
 
 
 # What a dataset may name as its source: a plain file name in raw/, or in raw/related/ for a related text.
-_SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}")
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def shipped_source(dataset: Path, source_file: str, sha256: str) -> Path:
